@@ -1,0 +1,85 @@
+"""Shared machinery for sentence splitters: building tiling spans safely.
+
+Every splitter reduces to "where does each sentence end?".  Building spans from
+sorted end positions here, in one place, is what makes the tiling invariant hold
+by construction: whitespace after a sentence is pulled into that sentence, the
+first span starts at 0 and the last ends at ``len(text)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from segtool.types import Span
+
+
+def spans_from_ends(text: str, ends: Iterable[int]) -> list[Span]:
+    """Tile ``text`` with spans that end at the given boundaries.
+
+    Each boundary is moved forward over following whitespace (the whitespace
+    belongs to the preceding sentence); duplicates and out-of-range values are
+    ignored.  Leading whitespace of the document joins the first sentence.
+    A whitespace-only or empty text yields one span or none.
+    """
+    n = len(text)
+    if n == 0:
+        return []
+    spans: list[Span] = []
+    start = 0
+    for end in sorted(set(ends)):
+        if end <= start or end >= n:
+            continue
+        while end < n and text[end].isspace():
+            end += 1
+        if end <= start or end >= n:
+            continue
+        if not text[start:end].strip():
+            # a span of only whitespace carries no sentence: keep it with the next
+            continue
+        spans.append(Span(start, end))
+        start = end
+    spans.append(Span(start, n))
+    return spans
+
+
+def spans_from_pieces(text: str, pieces: Sequence[str], *, who: str) -> list[Span]:
+    """Map strings a library returned back onto ``text`` with a running cursor.
+
+    Libraries such as wtpsplit return sentence strings, sometimes with
+    whitespace stripped.  The cursor only moves forward and skips whitespace, so
+    repeated sentences map to the right place (unlike ``str.find`` from 0); a
+    piece that does not match at the cursor is a bug, reported loudly.
+    """
+    ends: list[int] = []
+    cursor = 0
+    n = len(text)
+    for piece in pieces:
+        core = piece.strip()
+        if not core:
+            continue
+        while cursor < n and text[cursor].isspace() and not text.startswith(core, cursor):
+            cursor += 1
+        if not text.startswith(core, cursor):
+            raise AssertionError(
+                f"{who}: returned text that does not match the input at offset {cursor}: "
+                f"{core[:40]!r}"
+            )
+        cursor += len(core)
+        ends.append(cursor)
+    return spans_from_ends(text, ends)
+
+
+class BaseSplitter:
+    """Convenience base: implement ``split`` for one text, get ``split_batch``.
+
+    Model-based splitters override ``split_batch`` to batch across documents.
+    """
+
+    name: ClassVar[str] = ""
+
+    def split(self, text: str) -> list[Span]:
+        raise NotImplementedError
+
+    def split_batch(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [self.split(t) for t in texts]
