@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -45,17 +45,17 @@ app.add_typer(eval_app, name="eval")
 _RUNTIME_ONLY = {"device", "dtype", "batch_size", "embed_cache"}
 
 
-class OnError(str, Enum):
+class OnError(StrEnum):
     stop = "stop"
     skip = "skip"
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     jsonl = "jsonl"
     parquet = "parquet"
 
 
-class EncodingErrors(str, Enum):
+class EncodingErrors(StrEnum):
     strict = "strict"
     replace = "replace"
 
@@ -265,7 +265,7 @@ class _Progress:
 
 
 def _summary(stats: Any, what: str, output: Path | None) -> None:
-    parts = [f"{stats.documents:,} documents"]
+    parts = [f"{stats.documents:,} document{'s' if stats.documents != 1 else ''}"]
     if stats.empty_documents:
         parts.append(f"{stats.empty_documents:,} empty")
     if stats.skipped:

@@ -16,7 +16,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from segtool.types import BadInput, Chunker, Document, InputError, SegtoolError, SentenceSplitter, Span
+from segtool.types import (
+    BadInput,
+    Chunker,
+    Document,
+    InputError,
+    SegtoolError,
+    SentenceSplitter,
+    Span,
+)
 
 Record = dict[str, Any]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from segtool.models.tokens import TokenCounter, count_in, cut_points
 from segtool.types import ChunkSpan, Span, UsageError
@@ -49,7 +49,7 @@ def sentence_units(
         piece = text[span.start : span.end]
         offsets = tokenizer.offsets(piece)
         bounds = [0, *cut_points(offsets, 0, len(piece), max_tokens), len(piece)]
-        for a, b in zip(bounds, bounds[1:], strict=False):
+        for a, b in pairwise(bounds):
             units.append(Unit(span.start + a, span.start + b, count_in(offsets, a, b), k))
     return units
 
@@ -97,7 +97,7 @@ def merge_adjacent(cum: Sequence[int], groups: Sequence[Group], target: int) -> 
 def groups_from_breaks(n_units: int, breaks: Sequence[int]) -> list[Group]:
     """Ranges between sorted break positions (a break ``b`` starts a new group at unit b)."""
     edges = [0, *sorted({b for b in breaks if 0 < b < n_units}), n_units]
-    return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return [(a, b) for a, b in pairwise(edges) if b > a]
 
 
 def unit_breaks_from_sentence_breaks(units: Sequence[Unit], sentence_breaks: Sequence[int]) -> list[int]:

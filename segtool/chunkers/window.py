@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from segtool.chunkers.units import batch_units, check_max_tokens, cumulative, pack, to_chunks, with_context
+from segtool.chunkers.units import (
+    batch_units,
+    check_max_tokens,
+    cumulative,
+    pack,
+    to_chunks,
+    with_context,
+)
 from segtool.models.tokens import get_tokenizer
 from segtool.types import ChunkSpan, Span, UsageError
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -25,7 +26,7 @@ def naive_sentences(text: str):
 def _check_chunks(text, chunks, max_tokens):
     assert "".join(text[c.start : c.end] for c in chunks) == text
     assert all(c.start < c.end for c in chunks)
-    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(chunks))
     assert all(c.n_tokens <= max_tokens for c in chunks)
 
 
