@@ -28,6 +28,7 @@ def test_output_matches_the_golden_file(case):
         rec = json.loads(line)
         if rec["source"] not in source:
             path = REPO / rec["source"]
-            source[rec["source"]] = path.read_text(encoding="utf-8") if path.suffix != ".jsonl" else None
+            source[rec["source"]] = (path.read_bytes().decode("utf-8")
+                                     if path.suffix != ".jsonl" else None)
         if source[rec["source"]] is not None:
             assert source[rec["source"]][rec["start"] : rec["end"]] == rec["text"]

@@ -1,0 +1,256 @@
+"""One reader per format: ``reader(path, options) -> Iterator[Document | BadInput]``.
+
+These are the callables the registry lists under ``readers`` (a plugin reader
+has the same signature).  ``path`` is a file path or ``-`` for stdin.  A reader
+never raises for bad data: it yields a ``BadInput`` and either continues with
+the next record (JSONL/Parquet rows) or stops reading that file (unreadable
+file, corrupt compression, binary data).  Text, Markdown and HTML may already
+have yielded some blocks of a file when a later part turns out unreadable; the
+BadInput then follows them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from segtool.readers.blocks import BlockSplitter
+from segtool.readers.decode import UTF8_HINT, Utf8Decoder, decode_line, iter_lines
+from segtool.readers.html_text import HtmlTextExtractor
+from segtool.readers.options import ReadFailure, ReadOptions
+from segtool.readers.records import (
+    LoneSurrogate,
+    clean_surrogates,
+    describe_fields,
+    json_type,
+    jsonable,
+    make_document,
+)
+from segtool.readers.sources import iter_bytes, seekable
+from segtool.types import BadInput, Document
+
+Reader = Callable[[str, ReadOptions], Iterator[Document | BadInput]]
+READ_CHUNK = 1 << 20
+PARQUET_BATCH_ROWS = 512
+# Only lines containing a \uD800-\uDFFF escape can hold a lone surrogate; the
+# full check runs just for those.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _describe(summary: str) -> Callable[[Reader], Reader]:
+    """Attach the ``summary`` that ``segtool list readers`` shows."""
+
+    def mark(reader: Reader) -> Reader:
+        reader.summary = summary  # type: ignore[attr-defined]
+        return reader
+
+    return mark
+
+
+def _bad(path: str, failure: ReadFailure) -> BadInput:
+    return BadInput(path, failure.location, failure.reason, failure.hint)
+
+
+# ---------------------------------------------------------------- txt / md
+
+
+@_describe("plain text or Markdown, one document per file (verbatim); huge files in blocks")
+def read_text(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
+    """Yield the file's text verbatim, in blocks if it exceeds ``block_bytes``.
+
+    Markdown is deliberately not rendered: its markup is cheap for splitters to
+    handle and keeping it verbatim keeps offsets valid for the source file.
+    Blocks share the file's id and carry ``offset`` (global character offset)
+    and ``part``; their texts concatenate to the decoded file exactly.
+    """
+    decoder = Utf8Decoder(options.encoding_errors)
+    splitter = BlockSplitter(options.block_bytes)
+    # A quarter block per read: decoded text can take 4 bytes per character.
+    chunk_size = max(1, min(options.block_bytes // 4, READ_CHUNK))
+    offset = 0
+    part = 0
+
+    def emit(text: str) -> Document:
+        nonlocal offset, part
+        doc = Document(id=path, text=text, source=path, offset=offset, part=part)
+        offset += len(text)
+        part += 1
+        return doc
+
+    try:
+        for data in iter_bytes(path, chunk_size):
+            for block in splitter.push(decoder.feed(data), len(data)):
+                yield emit(block)
+        for block in splitter.push(decoder.feed(b"", final=True), 0):
+            yield emit(block)
+    except ReadFailure as failure:
+        yield _bad(path, failure)
+        return
+    yield emit(splitter.finish())
+
+
+# ---------------------------------------------------------------- html
+
+
+@_describe("HTML, visible text via the standard library parser; <title> goes to meta")
+def read_html(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
+    """One document per file with the visible text (see :mod:`.html_text`).
+
+    HTML is always decoded as UTF-8 (a ``<meta charset>`` is not honoured):
+    the same rule as every other format, and the error says how to fix it.
+    """
+    decoder = Utf8Decoder(options.encoding_errors)
+    parser = HtmlTextExtractor()
+    try:
+        for data in iter_bytes(path, READ_CHUNK):
+            parser.feed(decoder.feed(data))
+        parser.feed(decoder.feed(b"", final=True))
+        parser.close()
+    except ReadFailure as failure:
+        yield _bad(path, failure)
+        return
+    meta = {"title": parser.title} if parser.title else {}
+    yield Document(id=path, text=parser.text(), source=path, meta=meta)
+
+
+# ---------------------------------------------------------------- jsonl
+
+
+def _no_constants(name: str) -> None:
+    """NaN/Infinity are not JSON; read them as null so meta stays JSON-compatible."""
+    return None
+
+
+def _parse_line(
+    raw: bytes, line: int, offset: int, path: str, options: ReadOptions
+) -> dict[str, Any] | BadInput:
+    try:
+        text = decode_line(raw, options.encoding_errors, offset, line)
+    except ReadFailure as failure:
+        return _bad(path, failure)
+    try:
+        value = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        return BadInput(path, f"line {line}, column {exc.colno}", f"invalid JSON ({exc.msg})",
+                        hint="each line must hold one JSON object")
+    except RecursionError:
+        return BadInput(path, f"line {line}", "JSON nested too deeply")
+    if not isinstance(value, dict):
+        return BadInput(path, f"line {line}", f"expected a JSON object, got {json_type(value)}",
+                        hint="each line must hold one JSON object")
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            value = clean_surrogates(value, options.encoding_errors == "replace")
+        except LoneSurrogate as exc:
+            return BadInput(path, f"line {line}",
+                            f"lone UTF-16 surrogate escape in field '{exc.field}' "
+                            "(it has no UTF-8 form)",
+                            hint="fix the \\uD800-\\uDFFF escape or pass "
+                                 "--encoding-errors replace")
+    return value
+
+
+@_describe("JSON Lines, one document per object; other fields go to meta")
+def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
+    """Stream records line by line; a bad line is one BadInput, then reading goes on.
+
+    Numbering: ``n`` in ``"<path>#<n>"`` is the 0-based position of the record
+    among the file's *non-blank* lines, bad lines included.  So ids do not move
+    when a line is fixed or broken, blank lines do not count, and a JSONL file
+    converted to Parquet row by row keeps its ids.  Locations in BadInput use
+    the 1-based physical line number, which editors show.
+    """
+    index = 0
+    try:
+        for line, offset, raw in iter_lines(iter_bytes(path, READ_CHUNK)):
+            if not raw.strip():
+                continue
+            record_index = index
+            index += 1
+            parsed = _parse_line(raw, line, offset, path, options)
+            if isinstance(parsed, BadInput):
+                yield parsed
+                continue
+            yield make_document(parsed, source=path, index=record_index,
+                                location=f"line {line}", options=options)
+    except ReadFailure as failure:
+        yield _bad(path, failure)
+
+
+# ---------------------------------------------------------------- parquet
+
+
+@_describe("Parquet, one document per row, read one batch of rows at a time")
+def read_parquet(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
+    """Stream rows with ``ParquetFile.iter_batches``; other columns go to ``meta``.
+
+    The schema is checked once: a missing or non-text column is a single
+    BadInput naming the columns, not one per row.  Compressed files and stdin
+    are spooled to a temporary file first (Parquet needs random access).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    field = options.text_field
+    try:
+        with seekable(path, READ_CHUNK) as source:
+            try:
+                parquet = pq.ParquetFile(source)
+            except (pa.ArrowException, OSError) as exc:
+                raise ReadFailure(f"not a readable Parquet file ({exc})",
+                                  hint="check the file or pass the right --input-format") from exc
+            schema = parquet.schema_arrow
+            names = list(schema.names)
+            if field not in names:
+                yield BadInput(path, "", f"no text column '{field}' "
+                               f"(columns: {describe_fields(names)})",
+                               hint="pass --text-field NAME")
+                return
+            kind = schema.field(field).type
+            if pa.types.is_dictionary(kind):
+                kind = kind.value_type
+            is_binary = pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+            if not (is_binary or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                    or str(kind) == "string_view"):
+                yield BadInput(path, "", f"text column '{field}' has type {kind}, not string",
+                               hint="pass --text-field NAME for the column that holds the text")
+                return
+            yield from _parquet_rows(parquet, names, path, options, is_binary)
+    except ReadFailure as failure:
+        yield _bad(path, failure)
+
+
+def _parquet_rows(
+    parquet: Any, names: list[str], path: str, options: ReadOptions, is_binary: bool
+) -> Iterator[Document | BadInput]:
+    import pyarrow as pa
+
+    field = options.text_field
+    index = 0
+    batches = parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=names)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise ReadFailure(f"corrupt Parquet data after row {index} ({exc})") from exc
+        if batch is None:
+            return
+        columns = {name: batch.column(i).to_pylist()
+                   for i, name in enumerate(batch.schema.names)}
+        for row in range(batch.num_rows):
+            record = {name: values[row] if name == field else jsonable(values[row])
+                      for name, values in columns.items()}
+            location = f"row {index}"
+            if is_binary and isinstance(record.get(field), bytes):
+                try:
+                    record[field] = record[field].decode("utf-8", options.encoding_errors)
+                except UnicodeDecodeError as exc:
+                    yield BadInput(path, f"{location}, byte {exc.start}",
+                                   f"invalid UTF-8 in text column ({exc.reason})", UTF8_HINT)
+                    index += 1
+                    continue
+            yield make_document(record, source=path, index=index, location=location,
+                                options=options)
+            index += 1

@@ -1,0 +1,303 @@
+"""Where bytes come from: path expansion, format detection, decompression.
+
+Everything here deals in *bytes*; decoding happens in :mod:`.decode`.  Every
+stream is read in bounded chunks, so a multi-gigabyte (or highly compressed)
+input never has to fit in memory.  Failures surface as :class:`ReadFailure`
+(turned into ``BadInput`` by the readers), never as a bare traceback.
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import gzip
+import lzma
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO, Protocol, cast
+
+from segtool.readers.options import ReadFailure
+from segtool.readers.zstd import ZstdCorrupt, zstd_chunks
+from segtool.types import InputError
+
+STDIN = "-"
+GLOB_CHARS = "*?["
+
+COMPRESSION_SUFFIXES = {
+    ".gz": "gzip",
+    ".bz2": "bzip2",
+    ".xz": "xz",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+}
+FORMAT_SUFFIXES = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+# Leading bytes of compressed streams: stdin has no extension, so it is sniffed.
+MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+_CHECK_COMMAND = {"gzip": "gzip -t", "bzip2": "bzip2 -t", "xz": "xz -t", "zstd": "zstd -t"}
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+# ---------------------------------------------------------------- expansion
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk(directory: str) -> list[str]:
+    """All non-hidden files below ``directory``, sorted by path components.
+
+    Hidden files and directories (``.git``, ``.DS_Store``) are skipped because
+    they are almost never corpus content; sorting by components (not by the
+    joined string) keeps a directory's files together in a stable order.
+    """
+    found: list[tuple[list[str], str]] = []
+    for root, dirnames, filenames in os.walk(directory):
+        dirnames[:] = [d for d in dirnames if not _is_hidden(d)]
+        for name in filenames:
+            if _is_hidden(name):
+                continue
+            path = os.path.join(root, name)
+            found.append((os.path.relpath(path, directory).split(os.sep), path))
+    found.sort(key=lambda item: item[0])
+    return [path for _, path in found]
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """Turn paths, directories, globs and ``-`` into an ordered list of files.
+
+    Existing paths are taken literally even if they contain glob characters, so
+    expanding an already expanded list is a no-op (``read_documents`` relies on
+    that).  Directories are walked recursively, globs (``**`` allowed) are
+    sorted, and a file named twice is read once so ids stay unique.  A path that
+    does not exist, a glob that matches nothing or a directory without files
+    raises :class:`InputError` at once, before any output is written.
+    """
+    result: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        key = path if path == STDIN else os.path.normpath(path)
+        if key not in seen:
+            seen.add(key)
+            result.append(path)
+
+    for raw in inputs:
+        if raw == STDIN:
+            add(raw)
+        elif os.path.isdir(raw):
+            files = _walk(raw)
+            if not files:
+                raise InputError(
+                    f"no files in directory — {raw} — add files "
+                    "(names starting with '.' are skipped)"
+                )
+            for path in files:
+                add(path)
+        elif os.path.exists(raw):
+            add(raw)
+        elif any(ch in raw for ch in GLOB_CHARS):
+            matches = sorted(glob.glob(raw, recursive=True))
+            files = []
+            for match in matches:
+                files.extend(_walk(match) if os.path.isdir(match) else [match])
+            if not files:
+                raise InputError(
+                    f"no files match the pattern — {raw} — check the pattern "
+                    "(quote it so the shell passes it unexpanded)"
+                )
+            for path in files:
+                add(path)
+        else:
+            raise InputError(f"no such file or directory — {raw} — check the path")
+    return result
+
+
+# ---------------------------------------------------------------- detection
+
+
+def compression_of(path: str) -> str | None:
+    """The compression implied by the file name, or None."""
+    return COMPRESSION_SUFFIXES.get(os.path.splitext(path)[1].lower())
+
+
+def detect_format(path: str) -> str | None:
+    """Format name from the extension after stripping a compression suffix.
+
+    A name with no extension at all (``README``, ``LICENSE``) is plain text; an
+    unknown extension gives None so the caller can report it instead of
+    guessing (a stray ``.png`` in a directory must not be read as text).
+    """
+    name = os.path.basename(path)
+    stem, ext = os.path.splitext(name)
+    if ext.lower() in COMPRESSION_SUFFIXES:
+        stem, ext = os.path.splitext(stem)
+    if not ext:
+        return "txt"
+    return FORMAT_SUFFIXES.get(ext.lower())
+
+
+def sniff_compression(head: bytes) -> str | None:
+    for magic, codec in MAGIC:
+        if head.startswith(magic):
+            return codec
+    return None
+
+
+# ---------------------------------------------------------------- byte streams
+
+
+class _Replay:
+    """A read-only stream that first returns bytes already peeked from ``inner``.
+
+    Reads use ``read1`` when the inner stream has it, so records from a slow
+    pipe are processed as they arrive instead of after a full 1 MiB chunk.
+    """
+
+    def __init__(self, head: bytes, inner: _Readable) -> None:
+        self._head = head
+        self._inner = inner
+        self._read = getattr(inner, "read1", inner.read)
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._inner.read(), b""
+            else:
+                data, self._head = self._head[:size], self._head[size:]
+            return data
+        chunk: bytes = self._read(size)
+        return chunk
+
+
+def _read_all_of(fh: _Readable, chunk_size: int) -> Iterator[bytes]:
+    while data := fh.read(chunk_size):
+        yield data
+
+
+class _Corrupt(Exception):
+    """Internal: a decompressor rejected its input."""
+
+
+def _open_codec(fh: _Readable, codec: str) -> gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile:
+    """The standard library's decompressing reader for ``codec`` over ``fh``.
+
+    These readers bound their output per ``read(n)``, so even a decompression
+    bomb streams in ``chunk_size`` pieces.
+    """
+    stream = cast(BinaryIO, fh)  # only read() is used, which _Readable guarantees
+    if codec == "gzip":
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    if codec == "bzip2":
+        return bz2.BZ2File(stream, "rb")
+    return lzma.LZMAFile(stream, "rb")
+
+
+def _decompress(fh: _Readable, codec: str | None, chunk_size: int) -> Iterator[bytes]:
+    if codec is None:
+        yield from _read_all_of(fh, chunk_size)
+    elif codec == "zstd":
+        try:
+            yield from zstd_chunks(fh, chunk_size)
+        except ZstdCorrupt as exc:
+            raise _Corrupt(str(exc)) from exc
+    else:
+        try:
+            with _open_codec(fh, codec) as stream:
+                yield from _read_all_of(stream, chunk_size)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            raise _Corrupt(str(exc)) from exc
+
+
+def iter_bytes(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Decompressed bytes of ``path`` (``-`` = stdin) in chunks of about ``chunk_size``.
+
+    Files are decompressed according to their suffix; stdin has none, so its
+    first bytes are sniffed for a compression magic number.  stdin is read via
+    ``sys.stdin.buffer`` (looked up at call time so tests can replace it) and is
+    never closed.
+    """
+    if path == STDIN:
+        stdin = sys.stdin.buffer
+        try:
+            head = stdin.read(8)
+        except OSError as exc:
+            raise ReadFailure(f"read error: {exc.strerror or exc}") from exc
+        codec = sniff_compression(head)
+        yield from _guarded(_Replay(head, stdin), codec, chunk_size, path)
+        return
+    try:
+        fh = open(path, "rb")  # closed in the finally below: the generator may pause
+    except OSError as exc:
+        raise ReadFailure(f"cannot open file: {exc.strerror or exc}") from exc
+    try:
+        yield from _guarded(fh, compression_of(path), chunk_size, path)
+    finally:
+        fh.close()
+
+
+def _guarded(fh: _Readable, codec: str | None, chunk_size: int, path: str) -> Iterator[bytes]:
+    try:
+        yield from _decompress(fh, codec, chunk_size)
+    except _Corrupt as exc:
+        detail = str(exc).rstrip(".")
+        command = _CHECK_COMMAND.get(codec or "", "the decompressor's test mode")
+        raise ReadFailure(
+            f"truncated or corrupt {codec} stream ({detail})",
+            hint=f"re-create or re-download the file ({command} FILE checks it)",
+        ) from exc
+    except OSError as exc:
+        raise ReadFailure(f"read error: {exc.strerror or exc}") from exc
+
+
+@contextmanager
+def seekable(path: str, chunk_size: int = 1 << 20) -> Iterator[str | BinaryIO]:
+    """A seekable view of ``path`` for formats that need random access (Parquet).
+
+    A plain file is used in place.  stdin and compressed files are decompressed
+    into an anonymous temporary file: that costs disk, not memory, so Parquet
+    from a pipe still reads one row group at a time.
+    """
+    if path != STDIN and compression_of(path) is None:
+        yield path
+        return
+    with tempfile.TemporaryFile(prefix="segtool-") as spool:
+        for data in iter_bytes(path, chunk_size):
+            spool.write(data)
+        spool.seek(0)
+        yield spool
+
+
+__all__ = [
+    "STDIN",
+    "compression_of",
+    "detect_format",
+    "expand_inputs",
+    "iter_bytes",
+    "seekable",
+    "sniff_compression",
+]
