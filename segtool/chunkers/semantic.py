@@ -9,16 +9,13 @@
    The four modes follow langchain-experimental's ``SemanticChunker``
    (re-implemented here, same semantics, strict ``>``):
 
-   =============  =======  =====================================================
-   ``breakpoint``  default  threshold (scores compared with it)
-   =============  =======  =====================================================
-   percentile      95       ``percentile(d, amount)`` (numpy linear interpolation)
-   stddev          3        ``mean(d) + amount · std(d)`` (population std)
-   iqr             1.5      ``mean(d) + amount · (Q3 − Q1)`` — the *mean*, as
-                            langchain does, not the box-plot ``Q3``
-   gradient        95       ``percentile(g, amount)`` compared with ``g =
-                            np.gradient(d)``, not with ``d``
-   =============  =======  =====================================================
+   * ``percentile`` (default amount 95): ``percentile(d, amount)``, numpy's
+     linear interpolation;
+   * ``stddev`` (3): ``mean(d) + amount · std(d)``, population std;
+   * ``iqr`` (1.5): ``mean(d) + amount · (Q3 − Q1)`` — the *mean*, as langchain
+     does, not the box-plot ``Q3``;
+   * ``gradient`` (95): ``percentile(g, amount)`` compared with
+     ``g = np.gradient(d)``, not with ``d`` (so the break lands *before* a jump).
 
    ``standard_deviation`` and ``interquartile`` are accepted as aliases.
 4. Hard limit: a group over ``max_tokens`` is split at its weakest internal
@@ -33,6 +30,13 @@
    can merge.  A small group whose both merges would break the limit stays.
 
 Chunks are ranges of units (``units.py``), so they tile the text exactly.
+
+Determinism: the same input and options give the same chunks.  With model2vec
+the vectors are bit-identical for any ``batch_size``; with sentence-transformers
+they agree to ~3e-7 across batch sizes (padding changes float summation order),
+so a break decision could only differ for a distance within ~1e-6 of the
+threshold — not seen in the tests, but keep ``--batch-size`` fixed when
+byte-identical output across runs matters.
 Differences from langchain-experimental: no ``buffer_size`` concatenation of
 neighbouring sentence *texts* (``semantic_window`` averages embeddings
 instead), sentences are given by segtool's splitter, and text is sliced from
