@@ -36,7 +36,8 @@ def prepare_tiktoken(encoding: str) -> bool:
     cl100k/o200k files) into segtool's cache, and tiktoken is pointed there.
     tiktoken verifies its own sha256 of the file, so a bad copy cannot slip in.
     """
-    if os.environ.get("TIKTOKEN_CACHE_DIR"):
+    ours = str(cache_dir("tiktoken"))
+    if os.environ.get("TIKTOKEN_CACHE_DIR", ours) != ours:
         return False
     name = TIKTOKEN_CACHE_NAMES.get(encoding)
     if name is None:

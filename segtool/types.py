@@ -30,9 +30,14 @@ class Document:
     part: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Span:
-    """A sentence or paragraph of a document's text (local offsets)."""
+    """A sentence or paragraph of a document's text (local offsets).
+
+    Not frozen: splitters create hundreds of thousands of these per second and a
+    frozen dataclass's ``__init__`` costs three times as much; treat it as
+    immutable all the same.
+    """
 
     start: int
     end: int

@@ -28,14 +28,17 @@ def spans_from_ends(text: str, ends: Iterable[int]) -> list[Span]:
     spans: list[Span] = []
     start = 0
     for end in sorted(set(ends)):
-        if end <= start or end >= n:
+        if end <= start:
             continue
+        if end >= n:
+            break
         while end < n and text[end].isspace():
             end += 1
-        if end <= start or end >= n:
-            continue
-        if not text[start:end].strip():
-            # a span of only whitespace carries no sentence: keep it with the next
+        if end >= n:
+            break
+        # ``start`` follows whitespace already skipped, so only a document's leading
+        # whitespace can form a span of nothing but whitespace: keep it with the next
+        if text[start].isspace() and text[start:end].isspace():
             continue
         spans.append(Span(start, end))
         start = end
