@@ -1,0 +1,1 @@
+"""Builders of small real models and fixtures for tests (no downloads)."""
