@@ -92,8 +92,13 @@ def make_tool(name: str):
         from segtool.assets import prepare_tiktoken
 
         prepare_tiktoken("cl100k_base")
-        chunker = semchunk.chunkerify("cl100k_base", 512)
-        return lambda texts: sum(len(chunker(t)) for t in texts)
+        def run_semchunk(texts):
+            # a fresh chunker per run: semchunk memoises token counts, and a cache
+            # kept from the previous repeat of the same texts would time lookups
+            chunker = semchunk.chunkerify("cl100k_base", 512)
+            return sum(len(chunker(t)) for t in texts)
+
+        return run_semchunk
     if name == "chonkie-token":
         from chonkie import TokenChunker
 
@@ -143,11 +148,7 @@ def run_worker(tool: str, corpus: Path, case: str, repeats: int) -> dict:
 def run_cli(corpus: Path, case: str) -> dict:
     path = corpus / ("many_small_10k.jsonl" if case == "many" else "single_20MiB.txt")
     mb = path.stat().st_size / 1e6
-    t0 = time.perf_counter()
-    with open(os.devnull, "wb") as sink:
-        subprocess.run(["segtool", "chunk", str(path), "-q"], stdout=sink, env=ENV, check=True)
-    seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    seconds, rss = _timed_segtool(path)
     return {"tool": "segtool-cli", "case": case, "mb": mb, "seconds": seconds,
             "peak_rss_mib": rss, "note": "whole process incl. start-up, reading, JSONL output"}
 
@@ -164,15 +165,27 @@ def big_file_rss(corpus: Path, gib: float) -> dict:
                 fh.write(source)
                 fh.write(b"\n\n")
                 written += len(source) + 2
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(["/usr/bin/time", "-v", "segtool", "chunk", str(target), "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
-    _, err = proc.communicate()
-    seconds = time.perf_counter() - t0
-    rss_kib = next((int(line.split()[-1]) for line in err.splitlines()
-                    if "Maximum resident set size" in line), -1)
+    seconds, rss = _timed_segtool(target)
     return {"file": str(target), "bytes": target.stat().st_size, "seconds": seconds,
-            "peak_rss_mib": rss_kib / 1024, "exit": proc.returncode}
+            "peak_rss_mib": rss}
+
+
+def _timed_segtool(path: Path) -> tuple[float, float]:
+    """Wall time and peak RSS (MiB) of one ``segtool chunk PATH -q > /dev/null`` process.
+
+    Peak RSS comes from ``/usr/bin/time -v`` for this process alone
+    (``RUSAGE_CHILDREN`` would report the largest of all earlier workers).
+    """
+    t0 = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-v", "segtool", "chunk", str(path), "-q"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV,
+                          check=False)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"segtool chunk {path} failed: {proc.stderr.strip()[-300:]}")
+    rss_kib = next((int(line.split()[-1]) for line in proc.stderr.splitlines()
+                    if "Maximum resident set size" in line), -1)
+    return seconds, rss_kib / 1024
 
 
 def table(rows: list[dict], case: str) -> str:

@@ -121,6 +121,20 @@ SatParThreshold = Annotated[float | None, typer.Option(
     help="SaT paragraph (newline) probability threshold.", rich_help_panel="Sentences")]
 CbModel = Annotated[str | None, typer.Option(
     help="charboundary model size (only 'small' is bundled).", rich_help_panel="Sentences")]
+SatNewlines = Annotated[str | None, typer.Option(
+    help="SaT line breaks: split (every line break ends a sentence), paragraph (only blank "
+    "lines do) or model (the model decides).", rich_help_panel="Sentences")]
+SatStride = Annotated[int | None, typer.Option(
+    "--stride", min=1, help="SaT window stride in tokens.", rich_help_panel="Sentences")]
+SatBlock = Annotated[int | None, typer.Option(
+    "--block-size", min=1, max=512, help="SaT window length in tokens.",
+    rich_help_panel="Sentences")]
+CbBlockChars = Annotated[int | None, typer.Option(
+    "--block-chars", min=1, help="charboundary: characters per call (blocks cut at paragraph "
+    "breaks; one huge call is super-linear).", rich_help_panel="Sentences")]
+CbOnnx = Annotated[bool | None, typer.Option(
+    "--charboundary-onnx/--no-charboundary-onnx", help="charboundary: use the ONNX model "
+    "when available.", rich_help_panel="Sentences", show_default=False)]
 
 Device = Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N.",
                                             rich_help_panel="Models")]
@@ -355,6 +369,11 @@ def sentences(
     sat_paragraphs: SatParagraphs = None,
     sat_paragraph_threshold: SatParThreshold = None,
     charboundary_model: CbModel = None,
+    sat_newlines: SatNewlines = None,
+    stride: SatStride = None,
+    block_size: SatBlock = None,
+    block_chars: CbBlockChars = None,
+    charboundary_onnx: CbOnnx = None,
     device: Device = None,
     dtype: Dtype = None,
     batch_size: BatchSize = None,
@@ -398,6 +417,11 @@ def chunk(
     sat_paragraphs: SatParagraphs = None,
     sat_paragraph_threshold: SatParThreshold = None,
     charboundary_model: CbModel = None,
+    sat_newlines: SatNewlines = None,
+    stride: SatStride = None,
+    block_size: SatBlock = None,
+    block_chars: CbBlockChars = None,
+    charboundary_onnx: CbOnnx = None,
     embedder: Embedder = None,
     breakpoint: Breakpoint = None,
     breakpoint_amount: BreakpointAmount = None,
@@ -496,6 +520,11 @@ def eval_sentences(
     sat_paragraphs: SatParagraphs = None,
     sat_paragraph_threshold: SatParThreshold = None,
     charboundary_model: CbModel = None,
+    sat_newlines: SatNewlines = None,
+    stride: SatStride = None,
+    block_size: SatBlock = None,
+    block_chars: CbBlockChars = None,
+    charboundary_onnx: CbOnnx = None,
     device: Device = None,
     dtype: Dtype = None,
     batch_size: BatchSize = None,

@@ -54,6 +54,16 @@ def register(eval_app: typer.Typer) -> None:
         breakpoint: cli.Breakpoint = None,
         breakpoint_amount: cli.BreakpointAmount = None,
         semantic_window: cli.SemWindow = None,
+        lm: cli.Lm = None,
+        lm_gguf: cli.LmGguf = None,
+        margin_threshold: cli.MarginThreshold = None,
+        margin_context: cli.MarginContext = None,
+        margin_context_tokens: cli.MarginCtxTokens = None,
+        ppl_threshold: cli.PplThreshold = None,
+        ppl_dynamic: cli.PplDynamic = None,
+        merge_to_tokens: cli.MergeTo = None,
+        lm_window_tokens: cli.LmWindow = None,
+        dtype: cli.Dtype = None,
         embedder: Annotated[str, typer.Option(
             "--embedder", help="Retrieval embedder for questions and chunks: minilm, model2vec"
             "[:PATH], st:ID_OR_DIR.", rich_help_panel="Retrieval")] = "minilm",
@@ -81,8 +91,13 @@ def register(eval_app: typer.Typer) -> None:
                          "overlap_tokens": overlap_tokens, "min_tokens": min_tokens,
                          "embedder": chunk_embedder, "breakpoint": breakpoint,
                          "breakpoint_amount": breakpoint_amount,
-                         "semantic_window": semantic_window, "device": device,
-                         "batch_size": batch_size, "embed_cache": embed_cache},
+                         "semantic_window": semantic_window, "lm": lm, "lm_gguf": lm_gguf,
+                         "margin_threshold": margin_threshold, "margin_context": margin_context,
+                         "margin_context_tokens": margin_context_tokens,
+                         "ppl_threshold": ppl_threshold, "ppl_dynamic": ppl_dynamic,
+                         "merge_to_tokens": merge_to_tokens, "lm_window_tokens": lm_window_tokens,
+                         "device": device, "dtype": dtype, "batch_size": batch_size,
+                         "embed_cache": embed_cache},
             )
             if per_question is not None:
                 write_jsonl(per_question, records)
@@ -148,7 +163,8 @@ def render(result: dict[str, Any]) -> None:
     what = cfg.get("chunks_file") or " ".join(
         f"{k}={v}" for k, v in cfg.items()
         if k in {"chunker", "max_tokens", "min_tokens", "breakpoint", "breakpoint_amount",
-                 "semantic_window", "overlap_tokens"})
+                 "semantic_window", "overlap_tokens", "merge_to_tokens", "margin_threshold",
+                 "margin_context", "ppl_threshold", "ppl_dynamic"})
     table = Table(title=f"Retrieval with gold spans — {what}; embedder {cfg['embedder']}, "
                         f"retrieve from {cfg['retrieve_from']} (character ranges, %)")
     for col in ("corpus", "questions", "chunks", "mean tokens", "k", "recall", "precision",

@@ -157,9 +157,24 @@ def batch_units(
     texts: Sequence[str], sentences: Sequence[Sequence[Span]], tokenizer: TokenCounter,
     max_tokens: int,
 ) -> list[list[Unit]]:
-    """Units for many documents with one counting call across all their sentences."""
-    flat = [t[s.start : s.end] for t, spans in zip(texts, sentences, strict=True) for s in spans]
-    counts = tokenizer.counts(flat)
+    """Units for many documents, counting their sentences in shared calls.
+
+    Sentences of many short documents go to the tokenizer together (one batched
+    call for a Hugging Face tokenizer), but never more than ``COUNT_SLICE`` at a
+    time: the sentence strings are copies of the text, and holding all of a
+    64 MiB block's at once would double its memory (bounded-RSS promise of the
+    block reader).
+    """
+    counts: list[int] = []
+    pending: list[str] = []
+    for text, spans in zip(texts, sentences, strict=True):
+        for s in spans:
+            pending.append(text[s.start : s.end])
+            if len(pending) >= COUNT_SLICE:
+                counts.extend(tokenizer.counts(pending))
+                pending = []
+    if pending:
+        counts.extend(tokenizer.counts(pending))
     out: list[list[Unit]] = []
     pos = 0
     for text, spans in zip(texts, sentences, strict=True):
@@ -167,3 +182,6 @@ def batch_units(
         out.append(sentence_units(text, spans, counts[pos : pos + n], tokenizer, max_tokens))
         pos += n
     return out
+
+
+COUNT_SLICE = 4096  # sentences per tokenizer call in batch_units
