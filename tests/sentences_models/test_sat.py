@@ -252,3 +252,34 @@ def test_cuda_without_cuda(tiny_sat: Path) -> None:
 ])
 def test_bad_options(tiny_sat: Path, options: dict) -> None:
     _usage(lambda: SatSplitter(sat_model=str(tiny_sat), device="cpu", **options))
+
+
+def test_cli_flags_reach_the_splitter(tiny_sat: Path, tmp_path: Path) -> None:
+    """--sat-newlines / --stride / --block-size from the command line, JSONL and Parquet out."""
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from segtool.cli import app
+
+    doc = tmp_path / "wrapped.txt"
+    doc.write_text("the river rose in the night\nand by morning the fields were flooded\n\n"
+                   "Farmers moved their cattle. Nobody had seen a flood like it\nin forty years\n",
+                   encoding="utf-8")
+    base = ["sentences", str(doc), "-s", "sat", "--sat-model", str(tiny_sat), "--sat-threshold",
+            "0.5", "--device", "cpu", "-q"]
+    counts = {}
+    for policy in ("split", "paragraph"):
+        res = CliRunner().invoke(app, [*base, "--sat-newlines", policy])
+        assert res.exit_code == 0, res.output
+        rows = [json.loads(line) for line in res.stdout.splitlines()]
+        assert "".join(r["text"] for r in rows) == doc.read_text(encoding="utf-8")
+        counts[policy] = len(rows)
+    assert counts["paragraph"] < counts["split"]  # single line breaks no longer end sentences
+    out = tmp_path / "s.parquet"
+    res = CliRunner().invoke(app, [*base, "--stride", "16", "--block-size", "32", "--format",
+                                   "parquet", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pq.read_table(out)
+    assert "".join(table.column("text").to_pylist()) == doc.read_text(encoding="utf-8")
+    bad = CliRunner().invoke(app, [*base, "--sat-newlines", "sometimes"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: --sat-newlines 'sometimes'")
