@@ -13,12 +13,13 @@ There are no offline SaT weights, so the model is the tiny SaT that the tests
 use (``segtool.testing.tiny_sat``, hidden 64, 2 layers; built and cached on
 first use, ~1 minute) unless ``--model DIR`` names a real one.
 
-Measured on one CPU thread (bench/results/bench_sat.json): short documents
-(first ≤300 chars) 2.6x faster batched with torch (1.1x with ONNX, whose
-per-call overhead is small); full documents (~2.5 KB, several 512-token windows
-each) 1.0x — every call already holds full windows, and on CPU a single
-sequence is nearly as efficient as a batch.  Cross-document batching pays off
-for short documents on CPU and for everything on a GPU.
+Measured on one CPU thread (bench/results/bench_sat.json, 300 documents, median
+of 3): short documents (first ≤300 chars) 1.2x faster batched with torch (0.8x
+with ONNX, whose per-call overhead is already small); full documents (~2.5 KB)
+1.0x — wtpsplit moves its 512-token window by a 64-token stride, so one 2.5 KB
+document is already several full overlapping windows in one forward pass: the
+CPU is busy with one document and batching has nothing left to amortise.  Cross-document batching
+is for GPUs (and for many short texts).
 
     mkdir -p /tmp/bench-corpus && tar -xJf ../shared/bench/gutenberg-books.tar.xz -C /tmp/bench-corpus
     python3 ../shared/bench/build_corpus.py --books-dir /tmp/bench-corpus/books --out /tmp/bench-corpus

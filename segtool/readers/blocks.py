@@ -132,16 +132,23 @@ class BlockSplitter:
         per_char = max(self._bytes / len(buffer), self._width)
         per_block = max(1, int(self.block_bytes / per_char))
         start = 0
+        bounds: list[tuple[int, int]] = []
         while len(buffer) - start > per_block and len(buffer) - start >= 2:
             cut = find_cut(buffer, start, start + per_block)
-            yield buffer[start:cut]
+            bounds.append((start, cut))
             start = cut
+        # Slice every block and drop the joined buffer *before* yielding: the
+        # consumer processes a block while this generator is suspended, and a
+        # live buffer would double the text held in memory.
+        blocks = [buffer[a:b] for a, b in reversed(bounds)]
         rest = buffer[start:]
         del buffer
         self._pieces = [rest] if rest else []
         self._chars = len(rest)
         self._bytes = round(len(rest) * per_char)
         self._width = char_width(rest)
+        while blocks:
+            yield blocks.pop()
 
     def finish(self) -> str:
         """The remaining text (the last block; may be empty only for empty input)."""

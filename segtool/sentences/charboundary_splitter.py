@@ -8,7 +8,7 @@ that sentence (the library itself puts it at the start of the next one).
 
 Long texts: the library's quote-balance feature counts quotes over the whole
 prefix of the text for every quote character, so one call's time grows
-super-linearly (5 MB in one call: ~300 s; in ~50 KB blocks: ~15 s).  Texts are
+super-linearly (bench/RESULTS.md: 5 MB in one call 161 s, in 50 KB blocks 6.7 s).  Texts are
 therefore fed in blocks of at most ``block_chars`` cut at paragraph breaks
 (else sentence ends, else whitespace; :func:`segtool.readers.blocks.find_cut`),
 each with ``_MARGIN`` characters of context on both sides so the windowed

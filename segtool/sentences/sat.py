@@ -17,7 +17,7 @@ lands in, so the grouping changes padding, not results.  On CPU a forward
 pass holds about ``_CPU_TOKENS`` tokens (:meth:`SatSplitter._windows_per_forward`).
 What batching buys depends on the documents: short ones (a few hundred
 characters) fill a forward pass only together (bench/bench_sat.py, tiny model,
-one CPU thread: 2.6x over one call per document); documents that already fill
+one CPU thread: 1.2x over one call per document); documents that already fill
 several 512-token windows gain nothing on CPU (1.0x) — the case a GPU is for.
 
 Thresholds: wtpsplit picks its default by looking for the substring "sm" in
