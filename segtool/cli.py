@@ -96,6 +96,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no s
                                      rich_help_panel="Output")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks (also SEGTOOL_DEBUG=1).",
                                      rich_help_panel="Output")]
+Jobs = Annotated[int, typer.Option(
+    "--jobs", "-j", min=0, help="Worker processes for splitting and chunking (0: one per CPU "
+    "core). Output is identical for any value.", rich_help_panel="Output")]
 
 Splitter = Annotated[str, typer.Option("--splitter", "-s", help="Sentence splitter "
                                        "(segtool list).", rich_help_panel="Sentences")]
@@ -291,9 +294,12 @@ def _summary(stats: Any, what: str, output: Path | None) -> None:
 def _run_pipeline(
     *, kind: str, inputs: list[str] | None, read_opts: dict[str, Any], splitter: str,
     chunker: str | None, options: dict[str, Any], output: Path | None, fmt: OutFormat,
-    on_error: OnError, errors_file: Path | None, quiet: bool,
+    on_error: OnError, errors_file: Path | None, quiet: bool, jobs: int = 1,
 ) -> None:
+    from functools import partial
+
     from segtool import registry
+    from segtool.executor import build_components, resolve_jobs
     from segtool.pipeline import Pipeline
     from segtool.readers import ReadOptions, read_documents
     from segtool.writers.atomic import atomic_path
@@ -313,7 +319,10 @@ def _run_pipeline(
     def report(bad: BadInput) -> None:
         sys.stderr.write(f"skipped: {bad.message()}\n")
 
-    pipeline = Pipeline(split, chunk, config=config, on_error=on_error.value, on_bad=report)
+    workers = resolve_jobs(jobs)
+    factory = partial(build_components, splitter, chunker, options) if workers > 1 else None
+    pipeline = Pipeline(split, chunk, config=config, on_error=on_error.value, on_bad=report,
+                        jobs=workers, factory=factory)
     docs = read_documents(sources, ReadOptions(**read_opts))
     progress = _Progress(enabled=not quiet and sys.stderr.isatty(), what=kind)
     records = progress.wrap(pipeline.run(docs), pipeline.stats)
@@ -386,6 +395,7 @@ def sentences(
     fmt: Format = OutFormat.jsonl,
     on_error: OnErrorOpt = OnError.stop,
     errors_file: ErrorsFile = None,
+    jobs: Jobs = 1,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -395,7 +405,7 @@ def sentences(
         kind="sentences", inputs=inputs,
         read_opts=_read_opts(input_format, text_field, id_field, encoding_errors, block_mib),
         splitter=splitter, chunker=None, options=options, output=output, fmt=fmt,
-        on_error=on_error, errors_file=errors_file, quiet=quiet))
+        on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
 
 
 @app.command()
@@ -448,6 +458,7 @@ def chunk(
     fmt: Format = OutFormat.jsonl,
     on_error: OnErrorOpt = OnError.stop,
     errors_file: ErrorsFile = None,
+    jobs: Jobs = 1,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -457,12 +468,13 @@ def chunk(
         kind="chunks", inputs=inputs,
         read_opts=_read_opts(input_format, text_field, id_field, encoding_errors, block_mib),
         splitter=splitter, chunker=chunker, options=options, output=output, fmt=fmt,
-        on_error=on_error, errors_file=errors_file, quiet=quiet))
+        on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
 
 
 _NOT_COMPONENT_OPTIONS = {
     "inputs", "splitter", "chunker", "input_format", "text_field", "id_field",
     "encoding_errors", "block_mib", "output", "fmt", "on_error", "errors_file", "quiet", "debug",
+    "jobs",
 }
 
 

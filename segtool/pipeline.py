@@ -19,6 +19,7 @@ from typing import Any
 from segtool.types import (
     BadInput,
     Chunker,
+    ChunkSpan,
     Document,
     InputError,
     SegtoolError,
@@ -27,6 +28,14 @@ from segtool.types import (
 )
 
 Record = dict[str, Any]
+
+
+@dataclass(slots=True)
+class DocResult:
+    """What the splitter and chunker made of one document (or why they could not)."""
+
+    spans: list[Span] | BadInput
+    chunks: list[ChunkSpan] | BadInput | None
 
 DEFAULT_DOC_BATCH = 64
 DEFAULT_BATCH_CHARS = 1_000_000
@@ -82,6 +91,8 @@ class Pipeline:
         on_bad: Callable[[BadInput], None] | None = None,
         doc_batch: int = DEFAULT_DOC_BATCH,
         batch_chars: int = DEFAULT_BATCH_CHARS,
+        jobs: int = 1,
+        factory: Callable[[], tuple[SentenceSplitter, Chunker | None]] | None = None,
     ) -> None:
         if on_error not in ("stop", "skip"):
             raise SegtoolError(f"--on-error {on_error!r}: use stop or skip", exit_code=2)
@@ -92,6 +103,10 @@ class Pipeline:
         self.on_bad = on_bad
         self.doc_batch = doc_batch
         self.batch_chars = batch_chars
+        if jobs > 1 and factory is None:
+            raise ValueError("jobs > 1 needs a picklable factory that builds the components")
+        self.jobs = max(1, jobs)
+        self.factory = factory
         self.stats = RunStats()
         self._index: tuple[str, int] = ("", 0)  # running record index per document id
         self._sentences: tuple[str, int] = ("", 0)  # sentences seen in earlier parts of a doc
@@ -106,7 +121,25 @@ class Pipeline:
             self.on_bad(bad)
 
     # -- stages -------------------------------------------------------------
-    def _split(self, docs: Sequence[Document]) -> list[list[Span] | None]:
+    def compute(self, docs: Sequence[Document]) -> list[DocResult]:
+        """Spans (and chunks) for each document, or the BadInput that stopped it.
+
+        Pure: no statistics, no error policy, no records — so it can run in a
+        worker process (``jobs > 1``) and its results be emitted in order here.
+        """
+        if not docs:
+            return []
+        split = self._split(docs)
+        if self.chunker is None:
+            return [DocResult(s, None) for s in split]
+        ok = [k for k, s in enumerate(split) if not isinstance(s, BadInput)]
+        chunked = self._chunk([docs[k] for k in ok], [split[k] for k in ok])  # type: ignore[misc]
+        out = [DocResult(s, None) for s in split]
+        for k, c in zip(ok, chunked, strict=True):
+            out[k] = DocResult(split[k], c)
+        return out
+
+    def _split(self, docs: Sequence[Document]) -> list[list[Span] | BadInput]:
         """Split a batch; if the batch call fails, retry one by one to name the culprit."""
         texts = [d.text for d in docs]
         try:
@@ -116,18 +149,18 @@ class Pipeline:
         except Exception:
             if len(docs) == 1:
                 raise
-        out: list[list[Span] | None] = []
+        out: list[list[Span] | BadInput] = []
         for doc in docs:
             try:
                 out.append(self.splitter.split_batch([doc.text])[0])
             except SegtoolError:
                 raise
             except Exception as exc:
-                self._bad(_failed(doc, "sentence splitting", exc))
-                out.append(None)
+                out.append(_failed(doc, "sentence splitting", exc))
         return out
 
-    def _chunk(self, docs: Sequence[Document], spans: Sequence[list[Span]]) -> list[list | None]:
+    def _chunk(self, docs: Sequence[Document], spans: Sequence[list[Span]]
+               ) -> list[list[ChunkSpan] | BadInput]:
         assert self.chunker is not None
         try:
             return list(self.chunker.chunk_batch([d.text for d in docs], spans))
@@ -136,15 +169,14 @@ class Pipeline:
         except Exception:
             if len(docs) == 1:
                 raise
-        out: list[list | None] = []
+        out: list[list[ChunkSpan] | BadInput] = []
         for doc, sp in zip(docs, spans, strict=True):
             try:
                 out.append(self.chunker.chunk_batch([doc.text], [sp])[0])
             except SegtoolError:
                 raise
             except Exception as exc:
-                self._bad(_failed(doc, "chunking", exc))
-                out.append(None)
+                out.append(_failed(doc, "chunking", exc))
         return out
 
     def _next_index(self, doc_id: str) -> int:
@@ -155,40 +187,50 @@ class Pipeline:
 
     def run(self, items: Iterable[Document | BadInput]) -> Iterator[Record]:
         """Yield sentence records (no chunker) or chunk records, in input order."""
+        if self.jobs > 1:
+            from segtool.executor import run_parallel
+
+            yield from run_parallel(self, _batches(items, self.doc_batch, self.batch_chars))
+            return
         for batch in _batches(items, self.doc_batch, self.batch_chars):
             docs: list[Document] = []
             for item in batch:
                 if isinstance(item, BadInput):
                     # report in order: documents read before it are processed first
-                    yield from self._process(docs)
+                    yield from self.emit(docs, self.compute(docs))
                     docs = []
                     self._bad(item)
                     continue
-                if item.part == 0:
-                    self.stats.documents += 1
-                if not item.text.strip():
-                    if item.part == 0:
-                        self.stats.empty_documents += 1
-                    continue
-                docs.append(item)
-            yield from self._process(docs)
+                if self.count(item):
+                    docs.append(item)
+            yield from self.emit(docs, self.compute(docs))
 
-    def _process(self, docs: list[Document]) -> Iterator[Record]:
-        if not docs:
-            return
-        split = self._split(docs)
-        kept = [(d, s) for d, s in zip(docs, split, strict=True) if s is not None]
-        if self.chunker is None:
-            for doc, spans in kept:
-                yield from self._sentence_records(doc, spans)
-            return
-        chunked = self._chunk([d for d, _ in kept], [s for _, s in kept])
-        for (doc, spans), chunks in zip(kept, chunked, strict=True):
+    def count(self, doc: Document) -> bool:
+        """Count a document in the statistics; ``False`` when it is empty (nothing to do)."""
+        if doc.part == 0:
+            self.stats.documents += 1
+        if not doc.text.strip():
+            if doc.part == 0:
+                self.stats.empty_documents += 1
+            return False
+        return True
+
+    def emit(self, docs: Sequence[Document], results: Sequence[DocResult]) -> Iterator[Record]:
+        """Records of computed documents, in order, applying the error policy."""
+        for doc, res in zip(docs, results, strict=True):
+            if isinstance(res.spans, BadInput):
+                self._bad(res.spans)
+                continue
+            if self.chunker is None:
+                yield from self._sentence_records(doc, res.spans)
+                continue
             current, seen = self._sentences
             seen = seen if current == doc.id else 0
-            self._sentences = (doc.id, seen + len(spans))
-            if chunks is not None:
-                yield from self._chunk_records(doc, chunks, seen)
+            self._sentences = (doc.id, seen + len(res.spans))
+            if isinstance(res.chunks, BadInput):
+                self._bad(res.chunks)
+                continue
+            yield from self._chunk_records(doc, res.chunks or [], seen)
 
     def _sentence_records(self, doc: Document, spans: Sequence[Span]) -> Iterator[Record]:
         base = doc.offset
