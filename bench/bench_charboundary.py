@@ -22,32 +22,16 @@ whole-string call is too slow to repeat.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench_common import ensure_corpus, machine, write_results
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-
-
-def ensure_corpus(corpus: Path) -> Path:
-    target = corpus / "single_20MiB.txt"
-    if target.exists():
-        return target
-    archive = SHARED / "bench" / "gutenberg-books.tar.xz"
-    if not archive.exists():
-        sys.exit(f"error: {target} is missing and {archive} is not there to build it from")
-    corpus.mkdir(parents=True, exist_ok=True)
-    print(f"building the bench corpus in {corpus} …", file=sys.stderr)
-    subprocess.run(["tar", "-xJf", str(archive), "-C", str(corpus)], check=True)
-    subprocess.run([sys.executable, str(SHARED / "bench" / "build_corpus.py"), "--books-dir",
-                    str(corpus / "books"), "--out", str(corpus)], check=True)
-    return target
 
 
 def load_text(path: Path, n_chars: int) -> str:
@@ -103,7 +87,7 @@ def main() -> int:
     from segtool.sentences.base import spans_from_ends
     from segtool.sentences.charboundary_splitter import CharBoundarySplitter
 
-    text = load_text(ensure_corpus(args.corpus), args.chars)
+    text = load_text(ensure_corpus(args.corpus, "single_20MiB.txt"), args.chars)
     start = time.perf_counter()
     backend = "ONNX" if CharBoundarySplitter().load().config.use_onnx else "scikit-learn"
     load_s = time.perf_counter() - start
@@ -154,20 +138,9 @@ def main() -> int:
         print(f"| {r['mode']} | {secs} | {r['chars_per_s']:,} | {sents} | {speed} | "
               f"{r.get('differing_ends_vs_whole', '–')} |")
     if args.out:
-        import importlib.metadata as md
-
-        env = {"python": platform.python_version(), "machine": platform.machine(),
-               "cpus": os.cpu_count(), "chars": len(text), "max_seconds": args.max_seconds,
+        env = {**machine(), "chars": len(text), "max_seconds": args.max_seconds,
                "load_s": round(load_s, 2)}
-        for pkg in ("charboundary", "onnxruntime", "scikit-learn"):
-            try:
-                env[pkg] = md.version(pkg)
-            except md.PackageNotFoundError:
-                pass
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(args.out.suffix + ".tmp")
-        tmp.write_text(json.dumps({"environment": env, "rows": rows}, indent=2) + "\n")
-        os.replace(tmp, args.out)
+        write_results(args.out, env, rows, ("charboundary", "onnxruntime", "scikit-learn"))
     return 0
 
 

@@ -35,10 +35,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_common import ensure_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -49,21 +50,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 # ----------------------------------------------------------------------------- corpus
-def ensure_corpus(corpus: Path) -> Path:
-    target = corpus / "many_small_10k.jsonl"
-    if target.exists():
-        return target
-    archive = SHARED / "bench" / "gutenberg-books.tar.xz"
-    if not archive.exists():
-        sys.exit(f"error: {target} is missing and {archive} is not there to build it from")
-    corpus.mkdir(parents=True, exist_ok=True)
-    print(f"building the bench corpus in {corpus} …", file=sys.stderr)
-    subprocess.run(["tar", "-xJf", str(archive), "-C", str(corpus)], check=True)
-    subprocess.run([sys.executable, str(SHARED / "bench" / "build_corpus.py"), "--books-dir",
-                    str(corpus / "books"), "--out", str(corpus)], check=True)
-    return target
-
-
 def load_docs(path: Path, n_docs: int, skip: int, lo: int, hi: int):  # type: ignore[no-untyped-def]
     """``n_docs`` texts cut to their first lo..hi sentences (cycling), with their spans."""
     from segtool.registry import create

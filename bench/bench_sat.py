@@ -35,30 +35,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench_common import ensure_corpus, machine, write_results
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-
-
-def ensure_corpus(corpus: Path) -> Path:
-    target = corpus / "many_small_10k.jsonl"
-    if target.exists():
-        return target
-    archive = SHARED / "bench" / "gutenberg-books.tar.xz"
-    if not archive.exists():
-        sys.exit(f"error: {target} is missing and {archive} is not there to build it from")
-    corpus.mkdir(parents=True, exist_ok=True)
-    print(f"building the bench corpus in {corpus} …", file=sys.stderr)
-    subprocess.run(["tar", "-xJf", str(archive), "-C", str(corpus)], check=True)
-    subprocess.run([sys.executable, str(SHARED / "bench" / "build_corpus.py"), "--books-dir",
-                    str(corpus / "books"), "--out", str(corpus)], check=True)
-    return target
 
 
 def load_texts(path: Path, n_docs: int) -> list[str]:
@@ -188,21 +173,10 @@ def main() -> int:
               f"{r['load_s']:.1f} |")
     print("\nSpans were identical in all modes.")
     if args.out:
-        import importlib.metadata as md
-
-        env = {"python": platform.python_version(), "machine": platform.machine(),
-               "cpus": os.cpu_count(), "threads": args.threads, "batch_size": args.batch_size,
+        env = {**machine(), "threads": args.threads, "batch_size": args.batch_size,
                "docs": len(texts), "repeats": args.repeats, "model": Path(model).name,
                "threshold": threshold}
-        for pkg in ("torch", "wtpsplit", "onnxruntime", "transformers"):
-            try:
-                env[pkg] = md.version(pkg)
-            except md.PackageNotFoundError:
-                pass
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(args.out.suffix + ".tmp")
-        tmp.write_text(json.dumps({"environment": env, "rows": rows}, indent=2) + "\n")
-        os.replace(tmp, args.out)
+        write_results(args.out, env, rows, ("torch", "wtpsplit", "onnxruntime", "transformers"))
     return 0
 
 
