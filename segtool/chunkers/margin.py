@@ -36,9 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from segtool.chunkers.metachunk import MarginThreshold, chunks_from_sentence_breaks
-from segtool.chunkers.units import batch_units, check_max_tokens
-from segtool.models.tokens import get_tokenizer
+from segtool.chunkers.lm_chunker import LmChunker
+from segtool.chunkers.metachunk import MarginThreshold
 from segtool.types import ChunkSpan, Span, UsageError
 
 # ALGORITHMS.md, verbatim ({cs} = "c s").
@@ -72,14 +71,12 @@ class _DocState:
     k: int = 1  # next sentence to decide
 
 
-class MarginChunker:
+class MarginChunker(LmChunker):
     name: ClassVar[str] = "margin"
     summary: ClassVar[str] = (
         "Meta-Chunking margin sampling: a causal LM decides split/keep for each sentence "
         "(batched across documents)"
     )
-    extra: ClassVar[str | None] = "llm"
-    requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
 
     def __init__(
         self, *, lm: str = "smollm2", lm_gguf: str | None = None,
@@ -88,54 +85,33 @@ class MarginChunker:
         merge_to_tokens: int | None = None, tokenizer: str = "cl100k_base",
         device: str = "auto", dtype: str = "auto", batch_size: int = 16,
     ) -> None:
-        from segtool.models.lm_loading import check_requirements, resolve_source
-
-        self.max_tokens = check_max_tokens(max_tokens)
-        self.merge_to_tokens = _check_merge(merge_to_tokens, self.max_tokens)
         if margin_context not in CONTEXTS:
             raise UsageError(f"--margin-context {margin_context!r}: unknown — use chunk or previous")
         if margin_context_tokens < 1:
             raise UsageError(f"--margin-context-tokens {margin_context_tokens}: must be ≥ 1")
-        if batch_size < 1:
-            raise UsageError(f"--batch-size {batch_size}: must be ≥ 1")
+        self._setup(lm=lm, lm_gguf=lm_gguf, max_tokens=max_tokens,
+                    merge_to_tokens=merge_to_tokens, tokenizer=tokenizer, device=device,
+                    dtype=dtype, batch_size=batch_size)
         self.margin_threshold = None if margin_threshold is None else float(margin_threshold)
         self.margin_context = margin_context
         self.margin_context_tokens = int(margin_context_tokens)
-        self.batch_size = int(batch_size)
-        self.lm_name, self.lm_gguf = lm, lm_gguf
-        self.device, self.dtype = device, dtype
-        self._source = resolve_source(lm, lm_gguf)
-        check_requirements(self._source)
-        self.tokenizer = get_tokenizer(tokenizer)
-        self._lm: Any = None
         self._answer_ids: list[int] = []
         self._prefix: list[int] = []
         self._ensure_loaded()
 
     # ----------------------------------------------------------- model setup
-    def _ensure_loaded(self) -> Any:
-        if self._lm is None:
-            from segtool.models.causal_lm import load_causal_lm
-
-            lm = load_causal_lm(self.lm_name, gguf_file=self.lm_gguf, device=self.device,
-                                dtype=self.dtype)
-            self._answer_ids = lm.answer_token_ids(ANSWERS)
-            self._prefix = _template_prefix(lm)
-            overhead = len(lm.chat_prompt(MARGIN_PROMPT.format(cs="", c="", s="")))
-            need = overhead + 6 * self.margin_context_tokens + 16
-            if need > lm.max_context:
-                raise UsageError(
-                    f"--margin-context-tokens {self.margin_context_tokens}: prompts could reach "
-                    f"{need} tokens but lm {self.lm_name!r} handles {lm.max_context} — use at "
-                    f"most {max(1, (lm.max_context - overhead - 16) // 6)}"
-                )
-            self._lm = lm
-        return self._lm
-
-    def __getstate__(self) -> dict[str, Any]:  # ship options, not the model, to workers
-        state = self.__dict__.copy()
-        state["_lm"] = None
-        return state
+    def _prepare(self, lm: Any) -> None:
+        answer_ids = lm.answer_token_ids(ANSWERS)
+        overhead = len(lm.chat_prompt(MARGIN_PROMPT.format(cs="", c="", s="")))
+        need = overhead + 6 * self.margin_context_tokens + 16
+        if need > lm.max_context:
+            raise UsageError(
+                f"--margin-context-tokens {self.margin_context_tokens}: prompts could reach "
+                f"{need} tokens but lm {self.lm_name!r} handles {lm.max_context} — use at "
+                f"most {max(1, (lm.max_context - overhead - 16) // 6)}"
+            )
+        self._answer_ids = answer_ids
+        self._prefix = _template_prefix(lm)
 
     @property
     def answer_ids(self) -> list[int]:
@@ -144,24 +120,16 @@ class MarginChunker:
         return list(self._answer_ids)
 
     def config(self) -> dict[str, object]:
-        return {
-            "chunker": self.name, "lm": self.lm_name, "lm_gguf": self.lm_gguf,
-            "margin_threshold": self.margin_threshold, "margin_context": self.margin_context,
-            "margin_context_tokens": self.margin_context_tokens, "max_tokens": self.max_tokens,
-            "merge_to_tokens": self.merge_to_tokens, "tokenizer": self.tokenizer.name,
-        }
+        return self._config(margin_threshold=self.margin_threshold,
+                            margin_context=self.margin_context,
+                            margin_context_tokens=self.margin_context_tokens)
 
     # -------------------------------------------------------------- chunking
     def chunk_batch(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]
     ) -> list[list[ChunkSpan]]:
         traces = self.decide(texts, sentences)
-        units = batch_units(texts, sentences, self.tokenizer, self.max_tokens)
-        return [
-            chunks_from_sentence_breaks(u, t.breaks, max_tokens=self.max_tokens,
-                                        merge_to_tokens=self.merge_to_tokens)
-            for u, t in zip(units, traces, strict=True)
-        ]
+        return self._chunks(texts, sentences, [t.breaks for t in traces])
 
     def decide(self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]) -> list[MarginTrace]:
         """Run the decision chains of all documents as one wavefront."""
@@ -218,15 +186,3 @@ def _template_prefix(lm: Any) -> list[int]:
         n += 1
     return a[: max(0, n - 2)]
 
-
-def _check_merge(merge_to_tokens: int | None, max_tokens: int) -> int | None:
-    if merge_to_tokens is None or merge_to_tokens == 0:
-        return None
-    if merge_to_tokens < 0:
-        raise UsageError(f"--merge-to-tokens {merge_to_tokens}: must be ≥ 1 (or 0 for no merging)")
-    if merge_to_tokens > max_tokens:
-        raise UsageError(
-            f"--merge-to-tokens {merge_to_tokens} exceeds --max-tokens {max_tokens} — raise "
-            "--max-tokens or lower the merge target"
-        )
-    return int(merge_to_tokens)

@@ -23,30 +23,25 @@ tokens instead of whitespace words) and the hard ``max_tokens`` limit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from segtool.chunkers.margin import _check_merge
+from segtool.chunkers.lm_chunker import LmChunker
 from segtool.chunkers.metachunk import (
-    chunks_from_sentence_breaks,
     dynamic_ppl_threshold,
     ppl_boundaries,
     ppl_sentence_breaks,
 )
-from segtool.chunkers.units import batch_units, check_max_tokens
-from segtool.models.tokens import get_tokenizer
 from segtool.types import ChunkSpan, Span, UsageError
 
 
-class PerplexityChunker:
+class PerplexityChunker(LmChunker):
     name: ClassVar[str] = "perplexity"
     summary: ClassVar[str] = (
         "Meta-Chunking PPL chunking: break after sentences at local minima of causal-LM "
         "perplexity"
     )
-    extra: ClassVar[str | None] = "llm"
-    requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
 
     def __init__(
         self, *, lm: str = "smollm2", lm_gguf: str | None = None, ppl_threshold: float = 0.0,
@@ -54,38 +49,15 @@ class PerplexityChunker:
         tokenizer: str = "cl100k_base", device: str = "auto", dtype: str = "auto",
         batch_size: int = 16, lm_window_tokens: int = 1024,
     ) -> None:
-        from segtool.models.lm_loading import check_requirements, resolve_source
-
-        self.max_tokens = check_max_tokens(max_tokens)
-        self.merge_to_tokens = _check_merge(merge_to_tokens, self.max_tokens)
-        if batch_size < 1:
-            raise UsageError(f"--batch-size {batch_size}: must be ≥ 1")
         if lm_window_tokens < 16:
             raise UsageError(f"--lm-window-tokens {lm_window_tokens}: must be ≥ 16")
+        self._setup(lm=lm, lm_gguf=lm_gguf, max_tokens=max_tokens,
+                    merge_to_tokens=merge_to_tokens, tokenizer=tokenizer, device=device,
+                    dtype=dtype, batch_size=batch_size)
         self.ppl_threshold = float(ppl_threshold)
         self.ppl_dynamic = bool(ppl_dynamic)
-        self.batch_size = int(batch_size)
         self.lm_window_tokens = int(lm_window_tokens)
-        self.lm_name, self.lm_gguf = lm, lm_gguf
-        self.device, self.dtype = device, dtype
-        self._source = resolve_source(lm, lm_gguf)
-        check_requirements(self._source)
-        self.tokenizer = get_tokenizer(tokenizer)
-        self._lm: Any = None
         self._ensure_loaded()
-
-    def _ensure_loaded(self) -> Any:
-        if self._lm is None:
-            from segtool.models.causal_lm import load_causal_lm
-
-            self._lm = load_causal_lm(self.lm_name, gguf_file=self.lm_gguf, device=self.device,
-                                      dtype=self.dtype)
-        return self._lm
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_lm"] = None
-        return state
 
     @property
     def window_tokens(self) -> int:
@@ -93,12 +65,8 @@ class PerplexityChunker:
         return min(self.lm_window_tokens, self._ensure_loaded().max_context)
 
     def config(self) -> dict[str, object]:
-        return {
-            "chunker": self.name, "lm": self.lm_name, "lm_gguf": self.lm_gguf,
-            "ppl_threshold": self.ppl_threshold, "ppl_dynamic": self.ppl_dynamic,
-            "lm_window_tokens": self.window_tokens, "max_tokens": self.max_tokens,
-            "merge_to_tokens": self.merge_to_tokens, "tokenizer": self.tokenizer.name,
-        }
+        return self._config(ppl_threshold=self.ppl_threshold, ppl_dynamic=self.ppl_dynamic,
+                            lm_window_tokens=self.window_tokens)
 
     def sentence_scores(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]
@@ -120,10 +88,5 @@ class PerplexityChunker:
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]
     ) -> list[list[ChunkSpan]]:
         values = self.sentence_scores(texts, sentences)
-        units = batch_units(texts, sentences, self.tokenizer, self.max_tokens)
-        return [
-            chunks_from_sentence_breaks(
-                u, ppl_sentence_breaks(self.boundaries(v.tolist())), max_tokens=self.max_tokens,
-                merge_to_tokens=self.merge_to_tokens)
-            for u, v in zip(units, values, strict=True)
-        ]
+        return self._chunks(texts, sentences,
+                            [ppl_sentence_breaks(self.boundaries(v.tolist())) for v in values])
