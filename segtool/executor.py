@@ -95,7 +95,7 @@ def _finish(pipeline: Pipeline, batch: list[Document | BadInput],
         if isinstance(item, BadInput):
             yield from pipeline.emit(docs, computed)
             docs, computed = [], []
-            pipeline._bad(item)
+            pipeline.reject(item)
             continue
         if pipeline.count(item):
             docs.append(item)

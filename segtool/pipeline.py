@@ -112,7 +112,8 @@ class Pipeline:
         self._sentences: tuple[str, int] = ("", 0)  # sentences seen in earlier parts of a doc
 
     # -- error policy -------------------------------------------------------
-    def _bad(self, bad: BadInput) -> None:
+    def reject(self, bad: BadInput) -> None:
+        """Apply --on-error to one bad document: raise (stop) or record and report it (skip)."""
         if self.on_error == "stop":
             raise InputError(bad.message())
         self.stats.skipped += 1
@@ -199,7 +200,7 @@ class Pipeline:
                     # report in order: documents read before it are processed first
                     yield from self.emit(docs, self.compute(docs))
                     docs = []
-                    self._bad(item)
+                    self.reject(item)
                     continue
                 if self.count(item):
                     docs.append(item)
@@ -219,7 +220,7 @@ class Pipeline:
         """Records of computed documents, in order, applying the error policy."""
         for doc, res in zip(docs, results, strict=True):
             if isinstance(res.spans, BadInput):
-                self._bad(res.spans)
+                self.reject(res.spans)
                 continue
             if self.chunker is None:
                 yield from self._sentence_records(doc, res.spans)
@@ -228,7 +229,7 @@ class Pipeline:
             seen = seen if current == doc.id else 0
             self._sentences = (doc.id, seen + len(res.spans))
             if isinstance(res.chunks, BadInput):
-                self._bad(res.chunks)
+                self.reject(res.chunks)
                 continue
             yield from self._chunk_records(doc, res.chunks or [], seen)
 
