@@ -22,8 +22,14 @@ from segtool.types import ChunkSpan, Span, UsageError
 Group = tuple[int, int]  # half-open range of unit indices
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unit:
+    """A sentence, or a token-bounded piece of an over-long one (treat as immutable).
+
+    Not frozen for the same reason as :class:`segtool.types.Span`: one is made
+    per sentence, and a frozen dataclass's ``__init__`` costs several times more.
+    """
+
     start: int
     end: int
     n_tokens: int
@@ -41,6 +47,9 @@ def sentence_units(
     max_tokens: int,
 ) -> list[Unit]:
     """One unit per sentence; a sentence over ``max_tokens`` becomes several pieces."""
+    if not counts or max(counts) <= max_tokens:  # the common case, without the loop below
+        return [Unit(span.start, span.end, n, k)
+                for k, (span, n) in enumerate(zip(spans, counts, strict=True))]
     units: list[Unit] = []
     for k, (span, n) in enumerate(zip(spans, counts, strict=True)):
         if n <= max_tokens:
@@ -168,8 +177,8 @@ def batch_units(
     counts: list[int] = []
     pending: list[str] = []
     for text, spans in zip(texts, sentences, strict=True):
-        for s in spans:
-            pending.append(text[s.start : s.end])
+        for lo in range(0, len(spans), COUNT_SLICE):
+            pending.extend([text[s.start : s.end] for s in spans[lo : lo + COUNT_SLICE]])
             if len(pending) >= COUNT_SLICE:
                 counts.extend(tokenizer.counts(pending))
                 pending = []
