@@ -15,12 +15,19 @@ from segtool.pipeline import Pipeline, Record
 from segtool.types import Document
 
 
-def _pipeline(splitter: str, chunker: str | None, options: dict[str, Any]) -> Pipeline:
+def _pipeline(splitter: str, chunker: str | None, options: dict[str, Any], jobs: int = 1
+              ) -> Pipeline:
+    from functools import partial
+
+    from segtool.executor import build_components, resolve_jobs
+
     split = registry.create("splitters", splitter, options)
     chunk = registry.create("chunkers", chunker, options) if chunker else None
     config = {"splitter": splitter, "chunker": chunker,
               **{k: v for k, v in sorted(options.items()) if v is not None}}
-    return Pipeline(split, chunk, config=config)
+    workers = resolve_jobs(jobs)
+    factory = partial(build_components, splitter, chunker, options) if workers > 1 else None
+    return Pipeline(split, chunk, config=config, jobs=workers, factory=factory)
 
 
 def split_sentences(text: str, *, splitter: str = "rules", doc_id: str = "text", **options: Any
@@ -38,9 +45,14 @@ def chunk(text: str, *, splitter: str = "rules", chunker: str = "window", doc_id
 
 
 def chunk_documents(docs: Iterable[Document], *, splitter: str = "rules", chunker: str = "window",
-                    **options: Any) -> list[Record]:
-    """Chunk many documents with cross-document batching (model-based components)."""
-    return list(_pipeline(splitter, chunker, options).run(docs))
+                    jobs: int = 1, **options: Any) -> list[Record]:
+    """Chunk many documents with cross-document batching (model-based components).
+
+    ``jobs`` > 1 (0: one per core) splits and chunks in worker processes, with
+    the same records as ``jobs=1``; call it under ``if __name__ == "__main__":``
+    in a script, as ``multiprocessing`` requires for spawned workers.
+    """
+    return list(_pipeline(splitter, chunker, options, jobs).run(docs))
 
 
 def segment_table(table: Any, *, text_column: str = "text", id_column: str | None = None,

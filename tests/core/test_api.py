@@ -34,3 +34,12 @@ def test_segment_table_round_trip():
     assert {r["doc_id"] for r in rows} == {"a", "b"}
     assert "".join(r["text"] for r in rows if r["doc_id"] == "a") == TEXT
     assert out.schema.field("meta").type == pa.string()
+
+
+def test_chunk_documents_with_workers_equals_one_process():
+    from segtool.types import Document
+
+    docs = [Document(id=f"d{i}", text=TEXT * (1 + i % 3), source="api") for i in range(150)]
+    one = segtool.chunk_documents(docs, max_tokens=12)
+    two = segtool.chunk_documents(docs, max_tokens=12, jobs=2)
+    assert two == one and len(one) > 150
