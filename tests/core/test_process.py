@@ -98,6 +98,22 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
     assert "Traceback" not in err
 
 
+def test_ctrl_c_with_workers_stops_cleanly(tmp_path):
+    """Ctrl-C reaches the whole process group, workers included (as from a terminal)."""
+    src = tmp_path / "many.jsonl"
+    src.write_text("".join(json.dumps({"text": "A sentence here. " * 50}) + "\n"
+                           for _ in range(120000)))  # ~10 s of work: still running at the signal
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(["segtool", "chunk", str(src), "-o", str(out), "--jobs", "2"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(3.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert [p.name for p in tmp_path.iterdir()] == ["many.jsonl"]
+    assert "Traceback" not in err and err.strip() == "Error: interrupted"
+
+
 def test_failure_keeps_an_existing_output_untouched(tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text("previous good output\n")
