@@ -10,24 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from segtool import registry
 from segtool.pipeline import Pipeline, Record
 from segtool.types import Document
 
 
 def _pipeline(splitter: str, chunker: str | None, options: dict[str, Any], jobs: int = 1
               ) -> Pipeline:
-    from functools import partial
+    from segtool.executor import build_components, parallel_options
 
-    from segtool.executor import build_components, resolve_jobs
-
-    split = registry.create("splitters", splitter, options)
-    chunk = registry.create("chunkers", chunker, options) if chunker else None
+    split, chunk = build_components(splitter, chunker, options)
     config = {"splitter": splitter, "chunker": chunker,
               **{k: v for k, v in sorted(options.items()) if v is not None}}
-    workers = resolve_jobs(jobs)
-    factory = partial(build_components, splitter, chunker, options) if workers > 1 else None
-    return Pipeline(split, chunk, config=config, jobs=workers, factory=factory)
+    return Pipeline(split, chunk, config=config,
+                    **parallel_options(splitter, chunker, options, jobs))
 
 
 def split_sentences(text: str, *, splitter: str = "rules", doc_id: str = "text", **options: Any

@@ -296,10 +296,8 @@ def _run_pipeline(
     chunker: str | None, options: dict[str, Any], output: Path | None, fmt: OutFormat,
     on_error: OnError, errors_file: Path | None, quiet: bool, jobs: int = 1,
 ) -> None:
-    from functools import partial
-
     from segtool import registry
-    from segtool.executor import build_components, resolve_jobs
+    from segtool.executor import build_components, parallel_options
     from segtool.pipeline import Pipeline
     from segtool.readers import ReadOptions, read_documents
     from segtool.writers.atomic import atomic_path
@@ -309,8 +307,7 @@ def _run_pipeline(
     if errors_file is not None and on_error is not OnError.skip:
         raise UsageError("--errors-file only applies with --on-error skip")
     sources = _resolve_inputs(inputs)
-    split = registry.create("splitters", splitter, options)
-    chunk = registry.create("chunkers", chunker, options) if chunker else None
+    split, chunk = build_components(splitter, chunker, options)
     config = {"splitter": _component_config("splitters", splitter, options)}
     if chunker:
         config["chunker"] = _component_config("chunkers", chunker, options)
@@ -319,10 +316,8 @@ def _run_pipeline(
     def report(bad: BadInput) -> None:
         sys.stderr.write(f"skipped: {bad.message()}\n")
 
-    workers = resolve_jobs(jobs)
-    factory = partial(build_components, splitter, chunker, options) if workers > 1 else None
     pipeline = Pipeline(split, chunk, config=config, on_error=on_error.value, on_bad=report,
-                        jobs=workers, factory=factory)
+                        **parallel_options(splitter, chunker, options, jobs))
     docs = read_documents(sources, ReadOptions(**read_opts))
     progress = _Progress(enabled=not quiet and sys.stderr.isatty(), what=kind)
     records = progress.wrap(pipeline.run(docs), pipeline.stats)

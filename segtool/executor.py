@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from segtool.pipeline import work
 from segtool.types import BadInput, Document
 
 if TYPE_CHECKING:
@@ -73,34 +74,18 @@ def run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]
                              initargs=(pipeline.factory,)) as pool:
         try:
             for batch in batches:
-                work = [d for d in batch if isinstance(d, Document) and d.text.strip()]
-                pending.append((batch, pool.submit(_compute, work) if work else None))
+                todo = work(batch)
+                pending.append((batch, pool.submit(_compute, todo) if todo else None))
                 if len(pending) >= window:
-                    yield from _finish(pipeline, *pending.popleft())
+                    batch, future = pending.popleft()
+                    yield from pipeline.emit_batch(batch, future.result() if future else [])
             while pending:
-                yield from _finish(pipeline, *pending.popleft())
+                batch, future = pending.popleft()
+                yield from pipeline.emit_batch(batch, future.result() if future else [])
         finally:
             for _, future in pending:  # stopping early (error, closed pipe): drop queued work
                 if future is not None:
                     future.cancel()
-
-
-def _finish(pipeline: Pipeline, batch: list[Document | BadInput],
-            future: Future[list[DocResult]] | None) -> Iterator[Record]:
-    """Emit one batch in input order, exactly as the single-process loop would."""
-    results = iter(future.result() if future is not None else ())
-    docs: list[Document] = []
-    computed: list[DocResult] = []
-    for item in batch:
-        if isinstance(item, BadInput):
-            yield from pipeline.emit(docs, computed)
-            docs, computed = [], []
-            pipeline.reject(item)
-            continue
-        if pipeline.count(item):
-            docs.append(item)
-            computed.append(next(results))
-    yield from pipeline.emit(docs, computed)
 
 
 def build_components(splitter: str, chunker: str | None, options: dict[str, Any]
@@ -111,3 +96,13 @@ def build_components(splitter: str, chunker: str | None, options: dict[str, Any]
     split = registry.create("splitters", splitter, options)
     chunk = registry.create("chunkers", chunker, options) if chunker else None
     return split, chunk
+
+
+def parallel_options(splitter: str, chunker: str | None, options: dict[str, Any], jobs: int
+                     ) -> dict[str, Any]:
+    """``Pipeline`` keyword arguments for ``--jobs`` (a worker factory only when needed)."""
+    from functools import partial
+
+    workers = resolve_jobs(jobs)
+    factory = partial(build_components, splitter, chunker, options) if workers > 1 else None
+    return {"jobs": workers, "factory": factory}

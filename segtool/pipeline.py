@@ -63,6 +63,11 @@ def record_id(doc_id: str, start: int, end: int, key: str) -> str:
     return digest[:24]
 
 
+def work(batch: Sequence[Document | BadInput]) -> list[Document]:
+    """The documents of a batch that need computing: every non-empty one, in order."""
+    return [d for d in batch if isinstance(d, Document) and d.text.strip()]
+
+
 def _batches(items: Iterable[Document | BadInput], max_docs: int, max_chars: int
              ) -> Iterator[list[Document | BadInput]]:
     batch: list[Document | BadInput] = []
@@ -188,23 +193,14 @@ class Pipeline:
 
     def run(self, items: Iterable[Document | BadInput]) -> Iterator[Record]:
         """Yield sentence records (no chunker) or chunk records, in input order."""
+        batches = _batches(items, self.doc_batch, self.batch_chars)
         if self.jobs > 1:
             from segtool.executor import run_parallel
 
-            yield from run_parallel(self, _batches(items, self.doc_batch, self.batch_chars))
+            yield from run_parallel(self, batches)
             return
-        for batch in _batches(items, self.doc_batch, self.batch_chars):
-            docs: list[Document] = []
-            for item in batch:
-                if isinstance(item, BadInput):
-                    # report in order: documents read before it are processed first
-                    yield from self.emit(docs, self.compute(docs))
-                    docs = []
-                    self.reject(item)
-                    continue
-                if self.count(item):
-                    docs.append(item)
-            yield from self.emit(docs, self.compute(docs))
+        for batch in batches:
+            yield from self.emit_batch(batch, self.compute(work(batch)))
 
     def count(self, doc: Document) -> bool:
         """Count a document in the statistics; ``False`` when it is empty (nothing to do)."""
@@ -216,22 +212,36 @@ class Pipeline:
             return False
         return True
 
-    def emit(self, docs: Sequence[Document], results: Sequence[DocResult]) -> Iterator[Record]:
-        """Records of computed documents, in order, applying the error policy."""
-        for doc, res in zip(docs, results, strict=True):
-            if isinstance(res.spans, BadInput):
-                self.reject(res.spans)
-                continue
-            if self.chunker is None:
-                yield from self._sentence_records(doc, res.spans)
-                continue
-            current, seen = self._sentences
-            seen = seen if current == doc.id else 0
-            self._sentences = (doc.id, seen + len(res.spans))
-            if isinstance(res.chunks, BadInput):
-                self.reject(res.chunks)
-                continue
-            yield from self._chunk_records(doc, res.chunks or [], seen)
+    def emit_batch(self, batch: Sequence[Document | BadInput], results: Sequence[DocResult]
+                   ) -> Iterator[Record]:
+        """Records of one batch in input order, given ``compute(work(batch))``.
+
+        Bad input from the reader is rejected where it stands, so everything
+        read before it is written first; every document is counted; the
+        computed ones are turned into records (or rejected, if they failed).
+        The single-process loop and the ``--jobs`` executor both end here.
+        """
+        computed = iter(results)
+        for item in batch:
+            if isinstance(item, BadInput):
+                self.reject(item)
+            elif self.count(item):
+                yield from self._emit(item, next(computed))
+
+    def _emit(self, doc: Document, res: DocResult) -> Iterator[Record]:
+        if isinstance(res.spans, BadInput):
+            self.reject(res.spans)
+            return
+        if self.chunker is None:
+            yield from self._sentence_records(doc, res.spans)
+            return
+        current, seen = self._sentences
+        seen = seen if current == doc.id else 0
+        self._sentences = (doc.id, seen + len(res.spans))
+        if isinstance(res.chunks, BadInput):
+            self.reject(res.chunks)
+            return
+        yield from self._chunk_records(doc, res.chunks or [], seen)
 
     def _sentence_records(self, doc: Document, spans: Sequence[Span]) -> Iterator[Record]:
         base = doc.offset

@@ -20,6 +20,7 @@ from segtool.models.tokens import TokenCounter, count_in, cut_points
 from segtool.types import ChunkSpan, Span, UsageError
 
 Group = tuple[int, int]  # half-open range of unit indices
+COUNT_SLICE = 4096  # sentences per tokenizer call in batch_units (bounds the copies held)
 
 
 @dataclass(slots=True)
@@ -192,5 +193,3 @@ def batch_units(
         pos += n
     return out
 
-
-COUNT_SLICE = 4096  # sentences per tokenizer call in batch_units
