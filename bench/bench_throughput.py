@@ -57,27 +57,28 @@ def load_texts(corpus: Path, case: str) -> list[str]:
     return [(corpus / "single_20MiB.txt").read_text(encoding="utf-8")]
 
 
+def _cl100k():
+    """The offline cl100k_base files in place (every tool here uses them) and the encoding."""
+    from segtool.assets import prepare_tiktoken
+
+    prepare_tiktoken("cl100k_base")
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
 def make_tool(name: str, texts: list[str]):
     if name == "tiktoken-sentences":
         # what the window chunker's counting costs by itself: the sentences are
         # cut before the clock starts, so only the per-sentence encoding is timed
-        from segtool.assets import prepare_tiktoken
         from segtool.sentences.rules import RulesSplitter
 
-        prepare_tiktoken("cl100k_base")
-        import tiktoken
-
-        enc = tiktoken.get_encoding("cl100k_base")
+        enc = _cl100k()
         splitter = RulesSplitter()
         pieces = {id(t): [t[s.start : s.end] for s in splitter.split(t)] for t in texts}
         return lambda batch: sum(len(enc.encode_ordinary(p)) for t in batch for p in pieces[id(t)])
     if name == "tiktoken":
-        from segtool.assets import prepare_tiktoken
-
-        prepare_tiktoken("cl100k_base")
-        import tiktoken
-
-        enc = tiktoken.get_encoding("cl100k_base")
+        enc = _cl100k()
         return lambda texts: sum(len(enc.encode_ordinary(t)) for t in texts)
     if name == "segtool":
         from segtool.chunkers.window import WindowChunker
@@ -103,9 +104,8 @@ def make_tool(name: str, texts: list[str]):
     if name == "semchunk":
         import semchunk
 
-        from segtool.assets import prepare_tiktoken
+        _cl100k()
 
-        prepare_tiktoken("cl100k_base")
         def run_semchunk(texts):
             # a fresh chunker per run: semchunk memoises token counts, and a cache
             # kept from the previous repeat of the same texts would time lookups
@@ -116,20 +116,12 @@ def make_tool(name: str, texts: list[str]):
     if name == "chonkie-token":
         from chonkie import TokenChunker
 
-        from segtool.assets import prepare_tiktoken
-
-        prepare_tiktoken("cl100k_base")
-        import tiktoken
-
-        chunker = TokenChunker(tokenizer=tiktoken.get_encoding("cl100k_base"), chunk_size=512,
-                               chunk_overlap=0)
+        chunker = TokenChunker(tokenizer=_cl100k(), chunk_size=512, chunk_overlap=0)
         return lambda texts: sum(len(chunker.chunk(t)) for t in texts)
     if name == "langchain-token":
         from langchain_text_splitters import TokenTextSplitter
 
-        from segtool.assets import prepare_tiktoken
-
-        prepare_tiktoken("cl100k_base")
+        _cl100k()
         splitter = TokenTextSplitter(encoding_name="cl100k_base", chunk_size=512, chunk_overlap=0)
         return lambda texts: sum(len(splitter.split_text(t)) for t in texts)
     raise SystemExit(f"unknown tool {name}")
