@@ -32,6 +32,7 @@ not need the LM again, so all settings come from one LM pass.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -119,7 +120,7 @@ def speed(args: argparse.Namespace) -> int:
                          same[mode], sum(map(len, out))))
         results["margin"] = {"load_s": load_s, "same_output": all(same.values()),
                              "decisions": n_sent - len(texts),
-                             "config": margin.config()}
+                             "config": dataclasses.asdict(margin.options)}
     if "perplexity" in args.chunkers:
         ppl, load_s = timed(lambda: PerplexityChunker(lm_window_tokens=args.window, **common))
         ppl.chunk_batch(texts[:1], spans[:1])  # warm-up
@@ -131,7 +132,8 @@ def speed(args: argparse.Namespace) -> int:
                      1.0, same, sum(map(len, single))))
         rows.append(("perplexity", "batched", len(texts), n_sent, b_secs, n_sent / b_secs,
                      s_secs / b_secs, same, sum(map(len, batched))))
-        results["perplexity"] = {"load_s": load_s, "same_output": same, "config": ppl.config()}
+        results["perplexity"] = {"load_s": load_s, "same_output": same,
+                                 "config": dataclasses.asdict(ppl.options)}
 
     table = ["| chunker | mode | docs | sentences | seconds | sentences/s | speed-up | same output "
              "| chunks |", "|---|---|---:|---:|---:|---:|---:|---|---:|"]

@@ -14,7 +14,18 @@ to raw tiktoken encoding measured in the same run.  The CLI row is the whole
     python3 bench/bench_throughput.py --corpus bench-corpus --big-gib 1   # peak RSS on 1 GiB
 
 Single-threaded: OMP/tokenizer threads are pinned to 1 and every tool is fed
-one document at a time.
+one document at a time.  ``--clock cpu`` times with the worker's CPU time
+instead of wall time, for a shared machine whose other load would otherwise
+move the numbers (all tools here are single-threaded, so on an idle machine
+the two agree).
+
+The ``segtool`` row also reports, untimed, how many of its chunks encode on
+their own (cl100k_base) to more tokens than ``--max-tokens`` and how many have
+an ``n_tokens`` that is not that count — the guarantee the chunker keeps by
+encoding every chunk once.  ``counts-per-document`` is what the alternative to
+per-sentence counting would cost: token offsets of whole documents (in slices
+of at most 64 KiB, cut at sentence ends), each token assigned to the sentence
+holding its start.
 """
 
 from __future__ import annotations
@@ -33,14 +44,17 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1",
        "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
 
 TOOLS = {
-    "many": ["tiktoken", "tiktoken-sentences", "segtool", "segtool-rules", "nupunkt", "semchunk",
-             "chonkie-token", "langchain-token"],
-    "single": ["tiktoken", "tiktoken-sentences", "segtool", "segtool-rules", "nupunkt", "semchunk",
-               "chonkie-token", "langchain-token"],
+    "many": ["tiktoken", "tiktoken-sentences", "counts-per-document", "segtool", "segtool-rules",
+             "nupunkt", "semchunk", "chonkie-token", "langchain-token"],
+    "single": ["tiktoken", "tiktoken-sentences", "counts-per-document", "segtool", "segtool-rules",
+               "nupunkt", "semchunk", "chonkie-token", "langchain-token"],
 }
+SLICE_CHARS = 1 << 16
 LABELS = {
     "tiktoken": "raw tiktoken encode (cl100k_base)",
     "tiktoken-sentences": "tiktoken encode of each rules sentence (split beforehand, untimed)",
+    "counts-per-document": "per-sentence counts from token offsets of whole documents (64 KiB "
+                           "slices; sentences split beforehand, untimed)",
     "segtool": "segtool rules + window (512)",
     "segtool-rules": "segtool rules splitter alone",
     "nupunkt": "nupunkt sent_spans (sentences only)",
@@ -77,6 +91,32 @@ def make_tool(name: str, texts: list[str]):
         splitter = RulesSplitter()
         pieces = {id(t): [t[s.start : s.end] for s in splitter.split(t)] for t in texts}
         return lambda batch: sum(len(enc.encode_ordinary(p)) for t in batch for p in pieces[id(t)])
+    if name == "counts-per-document":
+        import numpy as np
+
+        from segtool.models.tokens import get_tokenizer
+        from segtool.sentences.rules import RulesSplitter
+
+        _cl100k()
+        counter = get_tokenizer("cl100k_base")
+        splitter = RulesSplitter()
+        spans = {id(t): splitter.split(t) for t in texts}
+
+        def per_document(batch):
+            total = 0
+            for t in batch:
+                sp, i = spans[id(t)], 0
+                while i < len(sp):
+                    a, j = sp[i].start, i + 1
+                    while j < len(sp) and sp[j].end - a <= SLICE_CHARS:
+                        j += 1
+                    offsets = np.asarray(counter.offsets(t[a : sp[j - 1].end]))
+                    starts = [s.start - a for s in sp[i:j]] + [sp[j - 1].end - a]
+                    total += int(np.diff(np.searchsorted(offsets, starts)).sum())
+                    i = j
+            return total
+
+        return per_document
     if name == "tiktoken":
         enc = _cl100k()
         return lambda texts: sum(len(enc.encode_ordinary(t)) for t in texts)
@@ -127,35 +167,57 @@ def make_tool(name: str, texts: list[str]):
     raise SystemExit(f"unknown tool {name}")
 
 
-def worker(tool: str, corpus: Path, case: str, repeats: int) -> dict:
+def exactness(texts: list[str], max_tokens: int = 512) -> dict:
+    """Chunks of the ``segtool`` row over the limit / with a wrong ``n_tokens``, when each
+    chunk's text is encoded on its own (untimed, after the timed runs)."""
+    from segtool.chunkers.window import WindowChunker
+    from segtool.sentences.rules import RulesSplitter
+
+    enc, splitter = _cl100k(), RulesSplitter()
+    chunker = WindowChunker(max_tokens=max_tokens)
+    over = wrong = total = 0
+    for t in texts:
+        for c in chunker.chunk_batch([t], [splitter.split(t)])[0]:
+            n = len(enc.encode_ordinary(t[c.start : c.end]))
+            over += n > max_tokens
+            wrong += n != c.n_tokens
+            total += 1
+    return {"chunks": total, "over_limit_alone": over, "n_tokens_not_exact": wrong}
+
+
+def worker(tool: str, corpus: Path, case: str, repeats: int, clock: str = "wall") -> dict:
     texts = load_texts(corpus, case)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     fn = make_tool(tool, texts)
     fn(texts[:20])  # warm caches (lazy tables, regex compilation)
+    now = time.process_time if clock == "cpu" else time.perf_counter
     times, outputs = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = now()
         outputs.append(fn(texts))
-        times.append(time.perf_counter() - t0)
+        times.append(now() - t0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"tool": tool, "case": case, "mb": mb, "seconds": statistics.median(times),
-            "all_seconds": times, "items": outputs[0], "peak_rss_mib": rss}
+    row = {"tool": tool, "case": case, "mb": mb, "seconds": statistics.median(times),
+           "all_seconds": times, "clock": clock, "items": outputs[0], "peak_rss_mib": rss}
+    if tool == "segtool":
+        row["exactness"] = exactness(texts)
+    return row
 
 
-def run_worker(tool: str, corpus: Path, case: str, repeats: int) -> dict:
+def run_worker(tool: str, corpus: Path, case: str, repeats: int, clock: str = "wall") -> dict:
     cmd = [sys.executable, __file__, "--worker", tool, "--case", case, "--corpus", str(corpus),
-           "--repeats", str(repeats)]
+           "--repeats", str(repeats), "--clock", clock]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, check=False)
     if proc.returncode != 0:
         return {"tool": tool, "case": case, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_cli(corpus: Path, case: str) -> dict:
+def run_cli(corpus: Path, case: str, clock: str = "wall") -> dict:
     path = corpus / ("many_small_10k.jsonl" if case == "many" else "single_20MiB.txt")
     mb = path.stat().st_size / 1e6
-    seconds, rss = _timed_segtool(path)
-    return {"tool": "segtool-cli", "case": case, "mb": mb, "seconds": seconds,
+    seconds, rss = _timed_segtool(path, clock)
+    return {"tool": "segtool-cli", "case": case, "mb": mb, "seconds": seconds, "clock": clock,
             "peak_rss_mib": rss, "note": "whole process incl. start-up, reading, JSONL output"}
 
 
@@ -176,11 +238,12 @@ def big_file_rss(corpus: Path, gib: float) -> dict:
             "peak_rss_mib": rss}
 
 
-def _timed_segtool(path: Path) -> tuple[float, float]:
-    """Wall time and peak RSS (MiB) of one ``segtool chunk PATH -q > /dev/null`` process.
+def _timed_segtool(path: Path, clock: str = "wall") -> tuple[float, float]:
+    """Time and peak RSS (MiB) of one ``segtool chunk PATH -q > /dev/null`` process.
 
-    Peak RSS comes from ``/usr/bin/time -v`` for this process alone
-    (``RUSAGE_CHILDREN`` would report the largest of all earlier workers).
+    Peak RSS (and, with ``clock="cpu"``, user + system time) come from
+    ``/usr/bin/time -v`` for this process alone (``RUSAGE_CHILDREN`` would
+    report the largest of all earlier workers).
     """
     t0 = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-v", "segtool", "chunk", str(path), "-q"],
@@ -189,9 +252,14 @@ def _timed_segtool(path: Path) -> tuple[float, float]:
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"segtool chunk {path} failed: {proc.stderr.strip()[-300:]}")
-    rss_kib = next((int(line.split()[-1]) for line in proc.stderr.splitlines()
-                    if "Maximum resident set size" in line), -1)
-    return seconds, rss_kib / 1024
+
+    def field(name: str) -> float:
+        return next((float(line.split()[-1]) for line in proc.stderr.splitlines()
+                     if name in line), -1.0)
+
+    if clock == "cpu":
+        seconds = field("User time (seconds)") + field("System time (seconds)")
+    return seconds, field("Maximum resident set size") / 1024
 
 
 def table(rows: list[dict], case: str) -> str:
@@ -205,8 +273,11 @@ def table(rows: list[dict], case: str) -> str:
         mbs = r["mb"] / r["seconds"]
         ratio = (r["mb"] / r["seconds"]) / (base["mb"] / base["seconds"]) if base else float("nan")
         label = LABELS.get(r["tool"], r["tool"] + " (whole process)")
+        exact = r.get("exactness")
+        note = (f" (over the limit alone: {exact['over_limit_alone']}, n_tokens not exact: "
+                f"{exact['n_tokens_not_exact']} of {exact['chunks']})" if exact else "")
         lines.append(f"| {label} | {mbs:.2f} | {ratio:.2f} | {r['peak_rss_mib']:.0f} | "
-                     f"{r.get('items', '')} |")
+                     f"{r.get('items', '')}{note} |")
     return "\n".join(lines)
 
 
@@ -218,17 +289,21 @@ def main() -> None:
     ap.add_argument("--tools", default=None, help="comma-separated subset")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--big-gib", type=float, default=0.0)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="time with wall-clock (default) or CPU time (a shared, noisy machine)")
+    ap.add_argument("--no-cli", action="store_true", help="leave out the whole-process row")
     ap.add_argument("--worker")
     ap.add_argument("--case")
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.corpus, args.case, args.repeats)))
+        print(json.dumps(worker(args.worker, args.corpus, args.case, args.repeats, args.clock)))
         return
-    results: dict = {"cases": {}}
+    results: dict = {"clock": args.clock, "cases": {}}
     for case in args.cases.split(","):
         tools = args.tools.split(",") if args.tools else TOOLS[case]
-        rows = [run_worker(t, args.corpus, case, args.repeats) for t in tools]
-        rows.append(run_cli(args.corpus, case))
+        rows = [run_worker(t, args.corpus, case, args.repeats, args.clock) for t in tools]
+        if not args.no_cli:
+            rows.append(run_cli(args.corpus, case, args.clock))
         results["cases"][case] = rows
         print(table(rows, case), flush=True)
         print()

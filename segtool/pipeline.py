@@ -5,17 +5,24 @@ iterator and yields, and nothing is held beyond one batch of documents.  The
 batch exists so model-based components see many documents per call (a GPU or a
 many-core CPU stays busy even when each document is short).  The pipeline never
 prints and never exits; bad input is either raised (``on_error="stop"``) or
-handed to a callback and counted (``"skip"``).
+handed to a callback and counted (``"skip"``); only counts are kept, so a run
+with millions of bad records needs no more memory than a clean one.
+
+With ``"skip"``, a skipped document is absent from the output: its records
+are held back until the document is complete (a file read in blocks may turn
+out unreadable in its last block), in memory up to a bound and then in an
+anonymous temporary file, and dropped if the document is rejected.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
 
+from segtool.identity import record_id
 from segtool.types import (
     BadInput,
     Chunker,
@@ -39,28 +46,94 @@ class DocResult:
 
 DEFAULT_DOC_BATCH = 64
 DEFAULT_BATCH_CHARS = 1_000_000
+DEFAULT_HOLD_CHARS = 4_000_000  # record text held in memory before spilling to a temp file
 
 
 @dataclass
 class RunStats:
-    """What a run did, for the summary line and for ``--on-error skip`` reporting."""
+    """What a run did, for the summary line: counts only (bad inputs go to ``on_bad``)."""
 
     documents: int = 0
     empty_documents: int = 0
     skipped: int = 0
     records: int = 0
-    errors: list[BadInput] = field(default_factory=list)
 
 
-def config_key(config: Mapping[str, Any]) -> str:
-    """A stable string for the options that shape the output (part of every record id)."""
-    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+class _Held:
+    """Records of one document withheld until the document is known to be complete.
+
+    Bounded memory: past ``limit`` characters of record text, records move to
+    an anonymous temporary file (deleted by the OS even if the process dies).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.records: list[Record] = []
+        self.size = 0
+        self.spool: IO[bytes] | None = None
+        self.spillable = True
+
+    def add(self, record: Record) -> None:
+        self.records.append(record)
+        self.size += len(record["text"]) + 256
+        if self.size > self.limit and self.spillable:
+            self._spill()
+
+    def _spill(self) -> None:
+        try:
+            data = pickle.dumps(self.records, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # e.g. meta nested too deeply to pickle: keep this document in memory
+            self.spillable = False
+            return
+        try:
+            if self.spool is None:
+                self.spool = tempfile.TemporaryFile(prefix="segtool-held-")
+            self.spool.write(data)
+        except OSError as exc:
+            raise SegtoolError(
+                f"cannot hold back the records of a document read in blocks: "
+                f"{exc.strerror or exc} — temporary directory {tempfile.gettempdir()} — free "
+                "space there or point TMPDIR elsewhere") from None
+        self.records, self.size = [], 0
+
+    def release(self) -> Iterator[Record]:
+        """All held records, in order; the holder is empty afterwards."""
+        spool, self.spool = self.spool, None
+        if spool is not None:
+            with spool:
+                spool.seek(0)
+                while True:
+                    try:
+                        batch = pickle.load(spool)
+                    except EOFError:
+                        break
+                    yield from batch
+        records, self.records, self.size = self.records, [], 0
+        yield from records
+
+    def discard(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+        self.records, self.size = [], 0
 
 
-def record_id(doc_id: str, start: int, end: int, key: str) -> str:
-    """Content-derived id: same document, span and configuration → same id."""
-    digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{end}\x00{key}".encode()).hexdigest()
-    return digest[:24]
+@dataclass(slots=True)
+class _Open:
+    """The document records are being emitted for (the last one seen)."""
+
+    id: str
+    source: str
+    parts: int = 1
+    index: int = 0  # records numbered so far
+    sentences: int = 0  # sentences in the parts seen so far
+    rejected: bool = False
+    closed: bool = False  # complete: nothing more of it can follow
+    held: _Held | None = None
+
+    def is_file(self) -> bool:
+        """A whole file as one document (text, Markdown, HTML): its reader's errors are its own."""
+        return self.id == self.source
 
 
 def work(batch: Sequence[Document | BadInput]) -> list[Document]:
@@ -68,7 +141,7 @@ def work(batch: Sequence[Document | BadInput]) -> list[Document]:
     return [d for d in batch if isinstance(d, Document) and d.text.strip()]
 
 
-def _batches(items: Iterable[Document | BadInput], max_docs: int, max_chars: int
+def batches(items: Iterable[Document | BadInput], max_docs: int, max_chars: int
              ) -> Iterator[list[Document | BadInput]]:
     batch: list[Document | BadInput] = []
     chars = 0
@@ -91,30 +164,25 @@ class Pipeline:
         splitter: SentenceSplitter,
         chunker: Chunker | None = None,
         *,
-        config: Mapping[str, Any] | None = None,
+        key: str = "",
         on_error: str = "stop",
         on_bad: Callable[[BadInput], None] | None = None,
         doc_batch: int = DEFAULT_DOC_BATCH,
         batch_chars: int = DEFAULT_BATCH_CHARS,
-        jobs: int = 1,
-        factory: Callable[[], tuple[SentenceSplitter, Chunker | None]] | None = None,
+        hold_chars: int = DEFAULT_HOLD_CHARS,
     ) -> None:
         if on_error not in ("stop", "skip"):
             raise SegtoolError(f"--on-error {on_error!r}: use stop or skip", exit_code=2)
         self.splitter = splitter
         self.chunker = chunker
-        self.key = config_key(config or {})
+        self.key = key  # the configuration key record ids derive from (segtool.identity)
         self.on_error = on_error
         self.on_bad = on_bad
         self.doc_batch = doc_batch
         self.batch_chars = batch_chars
-        if jobs > 1 and factory is None:
-            raise ValueError("jobs > 1 needs a picklable factory that builds the components")
-        self.jobs = max(1, jobs)
-        self.factory = factory
+        self.hold_chars = hold_chars
         self.stats = RunStats()
-        self._index: tuple[str, int] = ("", 0)  # running record index per document id
-        self._sentences: tuple[str, int] = ("", 0)  # sentences seen in earlier parts of a doc
+        self._open: _Open | None = None
 
     # -- error policy -------------------------------------------------------
     def reject(self, bad: BadInput) -> None:
@@ -122,7 +190,6 @@ class Pipeline:
         if self.on_error == "stop":
             raise InputError(bad.message())
         self.stats.skipped += 1
-        self.stats.errors.append(bad)
         if self.on_bad is not None:
             self.on_bad(bad)
 
@@ -185,22 +252,16 @@ class Pipeline:
                 out.append(_failed(doc, "chunking", exc))
         return out
 
-    def _next_index(self, doc_id: str) -> int:
-        current, n = self._index
-        n = n if current == doc_id else 0
-        self._index = (doc_id, n + 1)
-        return n
-
     def run(self, items: Iterable[Document | BadInput]) -> Iterator[Record]:
-        """Yield sentence records (no chunker) or chunk records, in input order."""
-        batches = _batches(items, self.doc_batch, self.batch_chars)
-        if self.jobs > 1:
-            from segtool.executor import run_parallel
-
-            yield from run_parallel(self, batches)
-            return
-        for batch in batches:
+        """Yield sentence records (no chunker) or chunk records, in input order, computing
+        everything in this process (``segtool.executor`` runs ``compute`` elsewhere)."""
+        for batch in self.batches(items):
             yield from self.emit_batch(batch, self.compute(work(batch)))
+        yield from self.finish()
+
+    def batches(self, items: Iterable[Document | BadInput]) -> Iterator[list[Document | BadInput]]:
+        """The input grouped the way this pipeline computes it (for executors)."""
+        return batches(items, self.doc_batch, self.batch_chars)
 
     def count(self, doc: Document) -> bool:
         """Count a document in the statistics; ``False`` when it is empty (nothing to do)."""
@@ -219,58 +280,126 @@ class Pipeline:
         Bad input from the reader is rejected where it stands, so everything
         read before it is written first; every document is counted; the
         computed ones are turned into records (or rejected, if they failed).
-        The single-process loop and the ``--jobs`` executor both end here.
+        The single-process loop and the ``--jobs`` executor both end here, and
+        both call :meth:`finish` after the last batch.
         """
         computed = iter(results)
         for item in batch:
             if isinstance(item, BadInput):
-                self.reject(item)
-            elif self.count(item):
-                yield from self._emit(item, next(computed))
+                yield from self._bad(item)
+            else:
+                counted = self.count(item)
+                yield from self._document(item, next(computed) if counted else None)
 
-    def _emit(self, doc: Document, res: DocResult) -> Iterator[Record]:
+    def finish(self) -> Iterator[Record]:
+        """Records still held for the last document (the input has ended, so it is complete)."""
+        yield from self._close()
+
+    # -- one document at a time ----------------------------------------------
+    def _close(self) -> Iterator[Record]:
+        """The open document is complete: release what was held for it."""
+        current = self._open
+        if current is None or current.closed:
+            return
+        current.closed = True
+        if current.held is not None:
+            for record in current.held.release():
+                self.stats.records += 1
+                yield record
+
+    def _drop(self, current: _Open, bad: BadInput) -> None:
+        """Reject the open document: its held records are discarded, later parts ignored."""
+        current.rejected = True
+        if current.held is not None:
+            current.held.discard()
+        self.reject(bad)
+
+    def _bad(self, bad: BadInput) -> Iterator[Record]:
+        current = self._open
+        belongs = (current is not None and not current.closed and not current.rejected
+                   and bad.source == current.source and (current.is_file() or current.parts > 1))
+        if belongs:  # the reader gave up part-way through the document still open
+            assert current is not None
+            self._drop(current, bad)
+            return
+        yield from self._close()
+        self.reject(bad)
+
+    def _document(self, doc: Document, res: DocResult | None) -> Iterator[Record]:
+        current = self._open
+        if current is not None and not current.closed and doc.part > 0 and doc.id == current.id:
+            current.parts += 1
+            if current.rejected:
+                return  # a later block of a document already reported as skipped
+        else:
+            yield from self._close()
+            previous = current
+            held = _Held(self.hold_chars) if self.on_error == "skip" else None
+            current = self._open = _Open(doc.id, doc.source, held=held)
+            if previous is not None and doc.part == 0 and doc.id == previous.id:
+                self._drop(current, BadInput(
+                    doc.source, f"document {doc.id}",
+                    f"duplicate document id '{doc.id}' (the previous document has the same id)",
+                    hint="ids must be unique: fix the ids, or leave out --id-field to number "
+                         "records as SOURCE#N"))
+                return
+        if res is None:  # empty: counted, nothing to emit
+            return
         if isinstance(res.spans, BadInput):
-            self.reject(res.spans)
+            self._drop(current, res.spans)
             return
+        records: Iterator[Record]
         if self.chunker is None:
-            yield from self._sentence_records(doc, res.spans)
+            records = self._sentence_records(doc, res.spans, current)
+        else:
+            sent_base = current.sentences
+            current.sentences += len(res.spans)
+            if isinstance(res.chunks, BadInput):
+                self._drop(current, res.chunks)
+                return
+            records = self._chunk_records(doc, res.chunks or [], sent_base, current)
+        if current.held is not None:
+            for record in records:
+                current.held.add(record)
             return
-        current, seen = self._sentences
-        seen = seen if current == doc.id else 0
-        self._sentences = (doc.id, seen + len(res.spans))
-        if isinstance(res.chunks, BadInput):
-            self.reject(res.chunks)
-            return
-        yield from self._chunk_records(doc, res.chunks or [], seen)
+        for record in records:
+            self.stats.records += 1
+            yield record
 
-    def _sentence_records(self, doc: Document, spans: Sequence[Span]) -> Iterator[Record]:
+    def _sentence_records(self, doc: Document, spans: Sequence[Span], current: _Open
+                          ) -> Iterator[Record]:
         base = doc.offset
         for span in spans:
             start, end = base + span.start, base + span.end
-            self.stats.records += 1
+            index, current.index = current.index, current.index + 1
             yield {
                 "id": record_id(doc.id, start, end, self.key),
                 "doc_id": doc.id,
-                "index": self._next_index(doc.id),
+                "index": index,
                 "start": start,
                 "end": end,
                 "text": doc.text[span.start : span.end],
                 "source": doc.source,
             }
 
-    def _chunk_records(self, doc: Document, chunks: Sequence[Any], sent_base: int
-                       ) -> Iterator[Record]:
+    def _chunk_records(self, doc: Document, chunks: Sequence[Any], sent_base: int,
+                       current: _Open) -> Iterator[Record]:
         base = doc.offset
+        limit = getattr(self.chunker, "max_tokens", None)
         for c in chunks:
             start, end = base + c.start, base + c.end
+            if limit is not None and c.n_tokens > limit:  # a lone character over the limit
+                from segtool.chunkers.units import warn_over_limit
+
+                warn_over_limit(doc.source, doc.id, start, c.n_tokens, limit)
             meta = dict(doc.meta)
             if c.meta:
                 meta.update(c.meta)
-            self.stats.records += 1
+            index, current.index = current.index, current.index + 1
             yield {
                 "id": record_id(doc.id, start, end, self.key),
                 "doc_id": doc.id,
-                "index": self._next_index(doc.id),
+                "index": index,
                 "start": start,
                 "end": end,
                 "text": doc.text[c.start : c.end],

@@ -9,17 +9,22 @@ file is derived from a package on PyPI — nothing comes from a model hub:
 * a model2vec static model distilled from the packaged all-MiniLM-L6-v2
   (in a side virtualenv, because ``model2vec[distill]`` pins transformers);
 * the small SaT-compatible test model (trained for a few hundred steps).
+
+Everything goes to ``$SEGTOOL_CACHE_DIR`` (default ``~/.cache/segtool``).  A
+step that fails stops the run with one line naming the step and the command
+that retries just that step (exit 1); the completed steps stay cached.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from segtool.types import SegtoolError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -45,8 +50,9 @@ def _smollm2() -> str:
 
 
 def _model2vec() -> str:
-    subprocess.run([sys.executable, "-m", "segtool.models.distill"], check=True)
-    return "model2vec: distilled MiniLM ready"
+    from segtool.models.distill import build
+
+    return f"model2vec: {build()}"
 
 
 def _tiny_sat() -> str:
@@ -66,9 +72,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in args.steps or list(STEPS):
         started = time.perf_counter()
-        message = STEPS[name]()
+        try:
+            message = STEPS[name]()
+        except Exception as exc:  # any failure of a build step: one line, never a traceback
+            print(f"Error: prepare step {name!r} failed: {_one_line(exc)} — fix the cause and "
+                  f"retry with: python -m segtool.prepare {name}", file=sys.stderr)
+            return 1
         print(f"{message} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, SegtoolError) and type(exc).__name__ not in text:
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 if __name__ == "__main__":

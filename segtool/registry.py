@@ -5,20 +5,21 @@ name imports exactly one module; plugins register under the entry-point groups
 ``segtool.splitters``, ``segtool.chunkers``, ``segtool.readers`` and
 ``segtool.writers`` and are loaded only when asked for.  Component classes
 describe themselves with class attributes (``name``, ``summary``, ``extra``,
-``requires``) and take their options as keyword arguments, so the CLI can pass
-one options mapping to whichever component the user picked.
+``requires``, ``version``) and declare their options once, as an ``Options``
+dataclass (:mod:`segtool.options`); :func:`create` validates the values it is
+given against that declaration, so nothing reaches a component unchecked.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from segtool.options import build, specs_of
 from segtool.types import UsageError
 
 KINDS = ("splitters", "chunkers", "readers", "writers")
@@ -111,21 +112,29 @@ def ensure_installed(kind: str, name: str, component: Any) -> None:
         raise UsageError(f"{_SINGULAR[kind]} '{name}' needs: pip install 'segtool[{extra}]'")
 
 
-def option_names(component: Any) -> list[str]:
-    """Keyword options a component accepts (from its constructor signature)."""
-    target = component.__init__ if inspect.isclass(component) else component
-    params = inspect.signature(target).parameters.values()
-    return [p.name for p in params if p.name != "self" and p.kind is p.KEYWORD_ONLY]
+def noun(kind: str) -> str:
+    """``splitters`` → ``splitter`` (messages name one component)."""
+    return _SINGULAR[kind]
 
 
 def create(kind: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
-    """Build the named component, passing only the options it declares."""
+    """Build the named component from option values it declares (all validated).
+
+    Callers route values first (:func:`segtool.selection.route`), so a value
+    the component does not declare is a programming error: ``TypeError``.
+    """
     component = resolve(kind, name)
     ensure_installed(kind, name, component)
-    options = options or {}
-    accepted = set(option_names(component))
-    kwargs = {k: v for k, v in options.items() if k in accepted and v is not None}
-    return component(**kwargs)
+    values = {k: v for k, v in (options or {}).items() if v is not None}
+    if getattr(component, "Options", None) is not None:  # writers/readers declare none
+        build(component, values, who=f"{_SINGULAR[kind]} {name!r}")  # fail before set-up
+    else:  # TRANSITIONAL: components not yet converted take keyword-only parameters
+        import inspect
+
+        params = inspect.signature(component).parameters.values()
+        accepted = {p.name for p in params if p.kind is p.KEYWORD_ONLY}
+        values = {k: v for k, v in values.items() if k in accepted}
+    return component(**values)
 
 
 def describe(kind: str) -> list[dict[str, Any]]:
@@ -140,7 +149,8 @@ def describe(kind: str) -> list[dict[str, Any]]:
             component = resolve(kind, name)
         except Exception as exc:  # a broken plugin must not break `segtool list`
             rows.append({"kind": kind, "name": name, "origin": origin, "installed": False,
-                         "summary": f"failed to load: {exc}", "options": [], "extra": None})
+                         "summary": f"failed to load: {exc}", "options": [], "extra": None,
+                         "version": None})
             continue
         rows.append({
             "kind": kind,
@@ -148,7 +158,8 @@ def describe(kind: str) -> list[dict[str, Any]]:
             "origin": origin,
             "installed": not missing_requirements(component),
             "summary": (getattr(component, "summary", "") or "").strip(),
-            "options": option_names(component) if inspect.isclass(component) else [],
+            "options": [spec.describe() for spec in specs_of(component)],
+            "version": str(getattr(component, "version", "1")),
             "extra": getattr(component, "extra", None),
         })
     return rows

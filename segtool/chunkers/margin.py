@@ -34,10 +34,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from segtool.chunkers.lm_chunker import LmChunker
+from segtool.chunkers.lm_chunker import LmChunker, LmOptions
 from segtool.chunkers.metachunk import MarginThreshold
+from segtool.options import Opt
 from segtool.types import ChunkSpan, Span, UsageError
 
 # ALGORITHMS.md, verbatim ({cs} = "c s").
@@ -71,6 +72,19 @@ class _DocState:
     k: int = 1  # next sentence to decide
 
 
+@dataclass(frozen=True)
+class MarginOptions(LmOptions):
+    margin_threshold: Annotated[float | None, Opt(
+        "Fixed margin threshold (default: 0, then the mean of the last 5 margins).",
+        ge=-1, le=1, group="Chunker")] = None
+    margin_context: Annotated[str, Opt(
+        "What the next sentence is compared with: the running chunk or the previous sentence.",
+        choices=CONTEXTS, group="Chunker")] = "chunk"
+    margin_context_tokens: Annotated[int, Opt(
+        "Cap (LM tokens) on the running chunk shown to the model.", ge=1,
+        group="Chunker")] = 256
+
+
 class MarginChunker(LmChunker):
     name: ClassVar[str] = "margin"
     summary: ClassVar[str] = (
@@ -78,23 +92,14 @@ class MarginChunker(LmChunker):
         "(batched across documents)"
     )
 
-    def __init__(
-        self, *, lm: str = "smollm2", lm_gguf: str | None = None,
-        margin_threshold: float | None = None, margin_context: str = "chunk",
-        margin_context_tokens: int = 256, max_tokens: int = 512,
-        merge_to_tokens: int | None = None, tokenizer: str = "cl100k_base",
-        device: str = "auto", dtype: str = "auto", batch_size: int = 16,
-    ) -> None:
-        if margin_context not in CONTEXTS:
-            raise UsageError(f"--margin-context {margin_context!r}: unknown — use chunk or previous")
-        if margin_context_tokens < 1:
-            raise UsageError(f"--margin-context-tokens {margin_context_tokens}: must be ≥ 1")
-        self._setup(lm=lm, lm_gguf=lm_gguf, max_tokens=max_tokens,
-                    merge_to_tokens=merge_to_tokens, tokenizer=tokenizer, device=device,
-                    dtype=dtype, batch_size=batch_size)
-        self.margin_threshold = None if margin_threshold is None else float(margin_threshold)
-        self.margin_context = margin_context
-        self.margin_context_tokens = int(margin_context_tokens)
+    Options = MarginOptions
+
+    def setup(self) -> None:
+        super().setup()
+        o = self.options
+        self.margin_threshold = o.margin_threshold
+        self.margin_context = o.margin_context
+        self.margin_context_tokens = o.margin_context_tokens
         self._answer_ids: list[int] = []
         self._prefix: list[int] = []
         self._ensure_loaded()
@@ -119,12 +124,6 @@ class MarginChunker(LmChunker):
         self._ensure_loaded()
         return list(self._answer_ids)
 
-    def config(self) -> dict[str, object]:
-        return self._config(margin_threshold=self.margin_threshold,
-                            margin_context=self.margin_context,
-                            margin_context_tokens=self.margin_context_tokens)
-
-    # -------------------------------------------------------------- chunking
     def chunk_batch(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]
     ) -> list[list[ChunkSpan]]:

@@ -13,7 +13,8 @@ the numbers.  Conventions:
 
 Dynamic merging and the hard token limit are applied afterwards with the
 shared machinery in :mod:`segtool.chunkers.units` (``merge_adjacent`` is
-exactly the reference's greedy merge, counted in tokens instead of words).
+exactly the reference's greedy merge, counted in tokens instead of words; the
+exact check of every chunk's own encoding comes last).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 
 from segtool.chunkers.units import (
     Unit,
+    chunks_by_sums,
     cumulative,
     enforce_max,
     groups_from_breaks,
@@ -31,6 +33,7 @@ from segtool.chunkers.units import (
     to_chunks,
     unit_breaks_from_sentence_breaks,
 )
+from segtool.models.tokens import TokenCounter
 from segtool.types import ChunkSpan
 
 MARGIN_HISTORY = 5  # the reference averages the last five margins
@@ -131,12 +134,16 @@ def ppl_sentence_breaks(boundaries: Sequence[int]) -> list[int]:
 
 def chunks_from_sentence_breaks(
     units: Sequence[Unit], sentence_breaks: Sequence[int], *, max_tokens: int,
-    merge_to_tokens: int | None = None,
+    merge_to_tokens: int | None = None, text: str | None = None,
+    tokenizer: TokenCounter | None = None,
 ) -> list[ChunkSpan]:
     """Meta-chunks → optional dynamic merging → hard ``max_tokens`` (always last).
 
     Units tile the document, so any grouping of consecutive units tiles it too;
-    ``enforce_max`` re-packs only the groups over the limit.
+    ``enforce_max`` re-packs the groups whose sums are over the limit, and with
+    the document's ``text`` and ``tokenizer`` (as the chunkers pass them) every
+    chunk is then encoded once, so the limit and ``n_tokens`` hold on the real
+    text.  Without them (hand-made units in rule tests) sizes are sums.
     """
     if not units:
         return []
@@ -145,4 +152,6 @@ def chunks_from_sentence_breaks(
     if merge_to_tokens:
         groups = merge_adjacent(cum, groups, merge_to_tokens)
     groups = enforce_max(cum, groups, max_tokens)
-    return to_chunks(units, cum, groups)
+    if text is None or tokenizer is None:
+        return chunks_by_sums(units, cum, groups)
+    return to_chunks(text, units, cum, groups, tokenizer, max_tokens)

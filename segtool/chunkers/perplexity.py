@@ -23,17 +23,31 @@ tokens instead of whitespace words) and the hard ``max_tokens`` limit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
 import numpy as np
 
-from segtool.chunkers.lm_chunker import LmChunker
+from segtool.chunkers.lm_chunker import LmChunker, LmOptions
 from segtool.chunkers.metachunk import (
     dynamic_ppl_threshold,
     ppl_boundaries,
     ppl_sentence_breaks,
 )
-from segtool.types import ChunkSpan, Span, UsageError
+from segtool.options import Opt
+from segtool.types import ChunkSpan, Span
+
+
+@dataclass(frozen=True)
+class PerplexityOptions(LmOptions):
+    ppl_threshold: Annotated[float, Opt(
+        "Perplexity boundary threshold θ (a local minimum must be θ below a neighbour).",
+        ge=0, group="Chunker")] = 0.0
+    ppl_dynamic: Annotated[bool, Opt(
+        "Per-document dynamic perplexity threshold.", group="Chunker")] = False
+    lm_window_tokens: Annotated[int, Opt(
+        "LM sliding-window size in tokens (capped at the model's context).", ge=16,
+        group="Chunker")] = 1024
 
 
 class PerplexityChunker(LmChunker):
@@ -43,30 +57,20 @@ class PerplexityChunker(LmChunker):
         "perplexity"
     )
 
-    def __init__(
-        self, *, lm: str = "smollm2", lm_gguf: str | None = None, ppl_threshold: float = 0.0,
-        ppl_dynamic: bool = False, max_tokens: int = 512, merge_to_tokens: int | None = None,
-        tokenizer: str = "cl100k_base", device: str = "auto", dtype: str = "auto",
-        batch_size: int = 16, lm_window_tokens: int = 1024,
-    ) -> None:
-        if lm_window_tokens < 16:
-            raise UsageError(f"--lm-window-tokens {lm_window_tokens}: must be ≥ 16")
-        self._setup(lm=lm, lm_gguf=lm_gguf, max_tokens=max_tokens,
-                    merge_to_tokens=merge_to_tokens, tokenizer=tokenizer, device=device,
-                    dtype=dtype, batch_size=batch_size)
-        self.ppl_threshold = float(ppl_threshold)
-        self.ppl_dynamic = bool(ppl_dynamic)
-        self.lm_window_tokens = int(lm_window_tokens)
+    Options = PerplexityOptions
+
+    def setup(self) -> None:
+        super().setup()
+        o = self.options
+        self.ppl_threshold = o.ppl_threshold
+        self.ppl_dynamic = o.ppl_dynamic
+        self.lm_window_tokens = o.lm_window_tokens
         self._ensure_loaded()
 
     @property
     def window_tokens(self) -> int:
         """The window actually used: ``lm_window_tokens`` capped at the model's context."""
         return min(self.lm_window_tokens, self._ensure_loaded().max_context)
-
-    def config(self) -> dict[str, object]:
-        return self._config(ppl_threshold=self.ppl_threshold, ppl_dynamic=self.ppl_dynamic,
-                            lm_window_tokens=self.window_tokens)
 
     def sentence_scores(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]

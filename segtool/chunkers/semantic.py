@@ -22,14 +22,18 @@
    link — the sentence boundary with the highest distance — again and again
    until every piece fits; a piece with no sentence boundary left (one long
    sentence, already cut into token-bounded units) is packed greedily.  Then
-   :func:`segtool.chunkers.units.enforce_max` re-checks every group, so the
-   limit holds by construction whatever the strategy proposed (DESIGN.md §2.3).
+   :func:`segtool.chunkers.units.enforce_max` re-checks every group's sum.
 5. ``min_tokens``: the smallest group under the minimum is merged with the
    neighbour whose centroid (mean sentence embedding) is more similar, as long
    as the merged group stays within ``max_tokens``; repeat until no small group
    can merge.  A small group whose both merges would break the limit stays.
 
-Chunks are ranges of units (``units.py``), so they tile the text exactly.
+Sizes in steps 4-5 are sums of per-sentence counts.  Last,
+:func:`segtool.chunkers.units.to_chunks` encodes every group's text once: its
+``n_tokens`` is the exact count, and a group whose joined text encodes to more
+than ``max_tokens`` (BPE merges across sentence joins) gives its last units to
+a chunk of their own — so the limit holds on the real text whatever the
+strategy proposed.  Chunks are ranges of units, so they tile the text exactly.
 
 Determinism: the same input and options give the same chunks.  With model2vec
 the vectors are bit-identical for any ``batch_size``; with sentence-transformers
@@ -47,13 +51,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from segtool.chunkers.units import (
     Group,
     Unit,
     batch_units,
-    check_max_tokens,
     cumulative,
     enforce_max,
     groups_from_breaks,
@@ -61,7 +65,9 @@ from segtool.chunkers.units import (
     to_chunks,
     unit_breaks_from_sentence_breaks,
 )
+from segtool.component import Component
 from segtool.models.tokens import get_tokenizer
+from segtool.options import BatchSize, Device, MaxTokens, Opt, Tokenizer
 from segtool.types import ChunkSpan, Span, UsageError
 
 if TYPE_CHECKING:
@@ -220,8 +226,45 @@ def merge_small(
     return [(start[g], end[g]) for g in range(len(groups)) if alive[g]]
 
 
-class SemanticChunker:
+@dataclass(frozen=True)
+class SemanticOptions:
+    embedder: Annotated[str, Opt(
+        "Sentence embedder: minilm, model2vec[:PATH], st:ID_OR_DIR.", group="Chunker")] = "minilm"
+    breakpoint: Annotated[str, Opt(
+        "How a break is decided: percentile, stddev, iqr or gradient.", group="Chunker",
+        choices=("percentile", "stddev", "iqr", "gradient", "standard_deviation",
+                 "interquartile"))] = "percentile"
+    breakpoint_amount: Annotated[float | None, Opt(
+        "Threshold for --breakpoint (default: percentile 95, stddev 3, iqr 1.5, gradient 95).",
+        group="Chunker")] = None
+    semantic_window: Annotated[int, Opt(
+        "Compare each sentence with the mean of the previous K sentences.", ge=1,
+        group="Chunker")] = 1
+    max_tokens: MaxTokens = 512
+    min_tokens: Annotated[int, Opt(
+        "Merge chunks smaller than this into a neighbour (never past --max-tokens).", ge=0,
+        group="Chunker")] = 0
+    tokenizer: Tokenizer = "cl100k_base"
+    device: Device = "auto"
+    batch_size: BatchSize = 64
+    embed_cache: Annotated[str | None, Opt(
+        "Directory for an on-disk embedding cache (keyed by model identity and text).",
+        runtime=True, group="Model")] = None
+
+    def __post_init__(self) -> None:
+        if self.min_tokens > self.max_tokens:
+            raise UsageError(f"--min-tokens {self.min_tokens}: must be within 0..--max-tokens "
+                             f"({self.max_tokens})")
+        mode = normalise_breakpoint(self.breakpoint)
+        if (self.breakpoint_amount is not None and mode in {"percentile", "gradient"}
+                and not 0 <= self.breakpoint_amount <= 100):
+            raise UsageError(f"--breakpoint-amount {self.breakpoint_amount:g}: a {mode} must "
+                             "be within 0..100")
+
+
+class SemanticChunker(Component):
     name: ClassVar[str] = "semantic"
+    kind = "chunker"
     summary: ClassVar[str] = (
         "break where sentence embeddings drift apart (percentile/stddev/iqr/gradient), "
         "then enforce --max-tokens and --min-tokens"
@@ -230,57 +273,25 @@ class SemanticChunker:
     # the backend module (sentence_transformers or model2vec) depends on --embedder and
     # is checked when the embedder is built, with the same "pip install" hint
     requires: ClassVar[tuple[str, ...]] = ("numpy",)
+    Options = SemanticOptions
 
-    def __init__(
-        self,
-        *,
-        embedder: str = "minilm",
-        breakpoint: str = "percentile",
-        breakpoint_amount: float | None = None,
-        semantic_window: int = 1,
-        max_tokens: int = 512,
-        min_tokens: int = 0,
-        tokenizer: str = "cl100k_base",
-        device: str = "auto",
-        batch_size: int = 64,
-        embed_cache: str | None = None,
-    ) -> None:
-        self.breakpoint = normalise_breakpoint(breakpoint)
-        amount = BREAKPOINT_DEFAULTS[self.breakpoint] if breakpoint_amount is None else float(
-            breakpoint_amount)
-        if self.breakpoint in {"percentile", "gradient"} and not 0 <= amount <= 100:
-            raise UsageError(
-                f"--breakpoint-amount {amount:g}: a {self.breakpoint} must be within 0..100"
-            )
-        self.breakpoint_amount = amount
-        if semantic_window < 1:
-            raise UsageError(f"--semantic-window {semantic_window}: must be at least 1")
-        self.semantic_window = semantic_window
-        self.max_tokens = check_max_tokens(max_tokens)
-        if min_tokens < 0 or min_tokens > max_tokens:
-            raise UsageError(
-                f"--min-tokens {min_tokens}: must be within 0..--max-tokens ({max_tokens})"
-            )
-        self.min_tokens = min_tokens
-        self.tokenizer = get_tokenizer(tokenizer)
+    def setup(self) -> None:
+        o = self.options
+        self.breakpoint = normalise_breakpoint(o.breakpoint)
+        self.breakpoint_amount = (BREAKPOINT_DEFAULTS[self.breakpoint]
+                                  if o.breakpoint_amount is None else o.breakpoint_amount)
+        self.semantic_window = o.semantic_window
+        self.max_tokens = o.max_tokens
+        self.min_tokens = o.min_tokens
+        self.tokenizer = get_tokenizer(o.tokenizer)
         from segtool.models.embedders import get_embedder
 
-        self.embedder_spec = embedder
-        self.embedder = get_embedder(embedder, device=device, batch_size=batch_size,
-                                     cache_dir=embed_cache)
+        self.embedder_spec = o.embedder
+        self.embedder = get_embedder(o.embedder, device=o.device, batch_size=o.batch_size,
+                                     cache_dir=o.embed_cache)
 
-    def config(self) -> dict[str, object]:
-        return {
-            "chunker": self.name,
-            "embedder": self.embedder_spec,
-            "embedder_identity": self.embedder.identity,
-            "breakpoint": self.breakpoint,
-            "breakpoint_amount": self.breakpoint_amount,
-            "semantic_window": self.semantic_window,
-            "max_tokens": self.max_tokens,
-            "min_tokens": self.min_tokens,
-            "tokenizer": self.tokenizer.name,
-        }
+    def fingerprint(self) -> dict[str, str]:
+        return {"tokenizer": self.tokenizer.fingerprint, "embedder": self.embedder.identity}
 
     def embed_sentences(
         self, texts: Sequence[str], sentences: Sequence[Sequence[Span]]
@@ -301,10 +312,10 @@ class SemanticChunker:
     ) -> list[list[ChunkSpan]]:
         all_units = batch_units(texts, sentences, self.tokenizer, self.max_tokens)
         embeddings = self.embed_sentences(texts, sentences)
-        return [self._chunk_one(units, emb) for units, emb in zip(all_units, embeddings,
-                                                                  strict=True)]
+        return [self._chunk_one(text, units, emb)
+                for text, units, emb in zip(texts, all_units, embeddings, strict=True)]
 
-    def _chunk_one(self, units: Sequence[Unit], emb: np.ndarray) -> list[ChunkSpan]:
+    def _chunk_one(self, text: str, units: Sequence[Unit], emb: np.ndarray) -> list[ChunkSpan]:
         import numpy as np
 
         if not units:
@@ -326,4 +337,4 @@ class SemanticChunker:
             unit_emb = emb[sent].astype(np.float64)
             centroid_sum = np.vstack([np.zeros((1, emb.shape[1])), np.cumsum(unit_emb, axis=0)])
             groups = merge_small(cum, groups, centroid_sum, self.min_tokens, self.max_tokens)
-        return to_chunks(units, cum, groups)
+        return to_chunks(text, units, cum, groups, self.tokenizer, self.max_tokens)

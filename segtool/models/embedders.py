@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from segtool.models.batching import run_batched
+from segtool.models.hub import hub_available, offline_reason, offline_requested
 from segtool.types import UsageError
 
 if TYPE_CHECKING:
@@ -106,8 +107,9 @@ class _SentenceTransformerBackend(_Backend):
         from sentence_transformers import SentenceTransformer
 
         local = os.path.isdir(source)
+        offline = not local and not hub_available()  # fail fast when the hub cannot answer
         try:
-            self.model = SentenceTransformer(source, device=resolved, local_files_only=_offline())
+            self.model = SentenceTransformer(source, device=resolved, local_files_only=offline)
         except Exception as exc:
             raise UsageError(_load_failure(display, source, local, exc)) from None
         self.model.eval()
@@ -142,6 +144,8 @@ class _Model2VecBackend(_Backend):
         from model2vec import StaticModel
 
         local = os.path.isdir(source)
+        if not local:
+            hub_available()  # offline or unreachable: cached files only, no minute of retries
         try:
             self.model = StaticModel.from_pretrained(source)
         except Exception as exc:
@@ -442,13 +446,6 @@ def _require(module: str, display: str) -> None:
         raise UsageError(f"embedder {display!r} needs: pip install 'segtool[semantic]'")
 
 
-def _offline() -> bool:
-    return any(
-        os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
-        for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
-
-
 def _quiet_transformers() -> None:
     """No progress bars from a library call (DESIGN.md §6.4)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -463,9 +460,9 @@ def _quiet_transformers() -> None:
 
 def _load_failure(display: str, source: str, local: bool, exc: BaseException) -> str:
     """One line: a hub id that is not cached while offline is the usual case here."""
-    if not local and _offline():
+    if not local and offline_requested():
         return (f"embedder {display!r}: {source!r} is not a local directory, and not in the "
-                f"Hugging Face cache (HF_HUB_OFFLINE is set) — {_OFFLINE_HINT}")
+                f"local Hugging Face cache ({offline_reason()}) — {_OFFLINE_HINT}")
     return f"embedder {display!r}: could not load {source!r} ({_short(exc)}) — {_OFFLINE_HINT}"
 
 

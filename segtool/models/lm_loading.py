@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from segtool.models.hub import hub_available, offline_reason, offline_requested
 from segtool.types import UsageError
 
 SMOLLM2_ALIAS = "smollm2"
@@ -227,6 +228,8 @@ def load_model_and_tokenizer(
     check_requirements(source)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if source.kind == "hub":
+        hub_available()  # offline or unreachable: only the local HF cache, no minute of retries
     if source.kind == "hub" and source.gguf_file:
         source = _download_hub_gguf(source)
     if source.kind == "gguf":
@@ -262,10 +265,11 @@ def _download_hub_gguf(source: LMSource) -> LMSource:
 
 def _load_error(source: LMSource, exc: BaseException) -> UsageError:
     if source.kind == "hub":
+        why = f"{_short(exc)}; {offline_reason()}" if offline_requested() else _short(exc)
         return UsageError(
-            f"--lm {source.label}: could not load from the Hugging Face hub ({_short(exc)}) — "
-            "when offline, download the model elsewhere and pass --lm /path/to/dir "
-            "(config.json + *.safetensors + tokenizer files) or --lm FILE.gguf, or use --lm smollm2"
+            f"--lm {source.label}: could not load from the Hugging Face hub ({why}) — "
+            "download the model elsewhere and pass its local directory, --lm /path/to/dir "
+            "(config.json + *.safetensors + tokenizer files), or --lm FILE.gguf, or use --lm smollm2"
         )
     return UsageError(
         f"--lm {source.label}: could not load the model ({_short(exc)}) — the directory needs "

@@ -1,22 +1,23 @@
 """Token counters: how many tokens a text has, and where each token starts.
 
-Chunkers need two things from a tokenizer: counts for many short texts (one per
-sentence, so a chunk's size is a sum and nothing is re-tokenised as it grows)
-and the character offset of each token in one text (to cut an over-long
-sentence at token boundaries).  Byte-level BPE tokens can split a character;
-such a token is mapped to the character that holds its first byte, so offsets
-are non-decreasing character positions and every token is counted once.
+Chunkers need two things from a tokenizer: counts for many texts (one per
+sentence to propose chunks cheaply, one per chunk to know its exact size) and
+the character offset of each token in one text (to cut an over-long sentence
+at token boundaries).  ``len(offsets(t)) == counts([t])[0]`` for every counter.
+Byte-level BPE tokens can split a character; such a token is mapped to the
+character that holds its first byte, so offsets are non-decreasing character
+positions and every token is counted once.
 """
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
 
+from segtool.models.fingerprint import path_fingerprint
 from segtool.types import UsageError
 
 _WORD = re.compile(r"\S+")
@@ -24,6 +25,7 @@ _WORD = re.compile(r"\S+")
 
 class TokenCounter(Protocol):
     name: str
+    fingerprint: str  # identity of the vocabulary actually loaded (configuration identity)
 
     def counts(self, texts: Sequence[str]) -> list[int]: ...
 
@@ -34,6 +36,7 @@ class CharCounter:
     """One token per character (code point)."""
 
     name = "chars"
+    fingerprint = "chars"
 
     def counts(self, texts: Sequence[str]) -> list[int]:
         return [len(t) for t in texts]
@@ -46,6 +49,7 @@ class WordCounter:
     """Whitespace-separated words; the whitespace before a word joins the previous token."""
 
     name = "words"
+    fingerprint = "words"
 
     def counts(self, texts: Sequence[str]) -> list[int]:
         return [len(t.split()) for t in texts]
@@ -73,6 +77,8 @@ class TiktokenCounter:
                 "TIKTOKEN_CACHE_DIR, or use a local Hugging Face tokenizer directory"
             ) from None
         self.name = encoding
+        # tiktoken checks each encoding file against a pinned sha256: the name fixes the content
+        self.fingerprint = f"tiktoken:{encoding}"
         self._np = np
         self._byte_lens: object | None = None
 
@@ -117,21 +123,30 @@ class HuggingFaceCounter:
         path = spec
         if os.path.isdir(spec):
             path = os.path.join(spec, "tokenizer.json")
+        why_offline = ""
         try:
             if os.path.isfile(path):
                 self._tok = Tokenizer.from_file(path)
             elif os.path.isdir(spec):
                 raise FileNotFoundError(f"{spec} has no tokenizer.json")
             else:
+                from segtool.models.hub import hub_available, offline_reason
+
+                # offline or hub unreachable: the local HF cache only, no minute of retries
+                if not hub_available():
+                    why_offline = f"; {offline_reason()}"
                 self._tok = Tokenizer.from_pretrained(spec)
         except Exception as exc:
             raise UsageError(
-                f"tokenizer {spec!r}: could not load ({_short(exc)}) — pass a tiktoken encoding "
-                "name, 'chars', 'words', or a local directory containing tokenizer.json"
+                f"tokenizer {spec!r}: could not load ({_short(exc)}{why_offline}) — pass a tiktoken "
+                "encoding name, 'chars', 'words', or a local directory containing tokenizer.json"
             ) from None
         self._tok.no_truncation()
         self._tok.no_padding()
         self.name = spec
+        # a local file is identified by its content; a hub id by its name
+        self.fingerprint = (f"hf:{path_fingerprint(path)}" if os.path.isfile(path)
+                            else f"hf:{spec}")
 
     def counts(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -162,15 +177,33 @@ def _tiktoken_names() -> list[str]:
     return sorted(tiktoken.list_encoding_names())
 
 
-@lru_cache(maxsize=8)
 def get_tokenizer(spec: str | os.PathLike[str]) -> TokenCounter:
+    """The token counter for ``--tokenizer``, loaded once per process and file version.
+
+    A local tokenizer is cached together with its file's size and mtime, so a
+    long-lived process (a notebook, a service) that sees the file replaced
+    loads — and fingerprints — the new one.
+    """
+    spec = str(spec).strip()
+    path = spec.split(":", 1)[1] if spec.startswith("hf:") else spec
+    if os.path.isdir(path):
+        path = os.path.join(path, "tokenizer.json")
+    try:
+        st = os.stat(path)
+        stamp: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = None
+    return _load_tokenizer(spec, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_tokenizer(spec: str, stamp: tuple[int, int] | None) -> TokenCounter:
     """Resolve ``--tokenizer``: chars, words, a tiktoken encoding, or an HF tokenizer.
 
     ``tiktoken:NAME`` and ``hf:NAME`` force the family; otherwise a known
     tiktoken encoding name wins, then a local path, then anything with a ``/``
-    is taken as a hub id.
+    is taken as a hub id.  (``stamp`` only keys the cache.)
     """
-    spec = str(spec).strip()
     if spec == "chars":
         return CharCounter()
     if spec == "words":
@@ -187,31 +220,3 @@ def get_tokenizer(spec: str | os.PathLike[str]) -> TokenCounter:
         f"unknown tokenizer: {spec!r} — available: chars, words, "
         f"{', '.join(_tiktoken_names())}, or a Hugging Face tokenizer (local dir or hub id)"
     )
-
-
-def cut_points(offsets: Sequence[int], start: int, end: int, max_tokens: int) -> list[int]:
-    """Character positions that cut ``[start, end)`` into pieces of ≤ ``max_tokens`` tokens.
-
-    ``offsets`` are token start positions (non-decreasing, relative to the same
-    text as ``start``/``end``).  A token belongs to the piece containing its
-    start, so counts add up exactly.  Returns the interior cut positions.
-    """
-    cuts: list[int] = []
-    a = start
-    while True:
-        i = bisect.bisect_left(offsets, a)
-        j = i + max_tokens
-        if j >= len(offsets) or offsets[j] >= end:
-            return cuts
-        b = offsets[j]
-        if b <= a:  # more than max_tokens tokens start in one character: cannot cut
-            b = next((o for o in offsets[j:] if o > a), end)
-            if b >= end:
-                return cuts
-        cuts.append(b)
-        a = b
-
-
-def count_in(offsets: Sequence[int], start: int, end: int) -> int:
-    """Number of tokens whose start lies in ``[start, end)``."""
-    return bisect.bisect_left(offsets, end) - bisect.bisect_left(offsets, start)

@@ -217,33 +217,6 @@ def check_references(questions: Sequence[Question], corpora: Mapping[str, str],
                 )
 
 
-def load_corpora(paths: Sequence[str | Path]) -> dict[str, str]:
-    """Corpus files (or directories of them, sorted) → ``{file stem: text}``."""
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            files.extend(sorted(f for f in p.iterdir() if f.is_file()
-                                and not f.name.startswith(".")))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise UsageError(f"--corpus {p}: no such file or directory")
-    if not files:
-        raise UsageError("--corpus: no corpus files found — pass files or a directory")
-    corpora: dict[str, str] = {}
-    for f in files:
-        cid = f.stem
-        if cid in corpora:
-            raise UsageError(f"--corpus: two files named {cid!r} — corpus ids are file stems")
-        try:
-            corpora[cid] = f.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"corpus is not UTF-8 ({exc.reason} at byte {exc.start}) — {f}"
-                             ) from None
-    return corpora
-
-
 def corpus_id_of(doc_id: str) -> str:
     """``"dir/state_of_the_union.md#0"`` → ``"state_of_the_union"`` (file stem, no ``#n``)."""
     base = doc_id.split("#", 1)[0]
@@ -298,33 +271,6 @@ def _jsonl_rows(path: Path) -> Iterable[tuple[str, Any]]:
                 yield f"{path}:{lineno}", json.loads(line)
             except ValueError as exc:
                 raise InputError(f"invalid JSON ({_describe(exc)}) — {path}:{lineno}") from None
-
-
-def chunk_corpora(
-    corpora: Mapping[str, str], *, splitter: str, chunker: str,
-    options: Mapping[str, Any] | None = None,
-) -> tuple[list[ChunkRecord], dict[str, Any]]:
-    """Split and chunk every corpus with registry components, in one batch."""
-    from segtool.registry import create
-
-    options = dict(options or {})
-    split = create("splitters", splitter, options)
-    chunk = create("chunkers", chunker, options)
-    ids = sorted(corpora)
-    texts = [corpora[c] for c in ids]
-    spans = split.split_batch(texts)
-    chunked = chunk.chunk_batch(texts, spans)
-    records = []
-    for cid, text, chunks in zip(ids, texts, chunked, strict=True):
-        covered = "".join(text[c.start : c.end] for c in chunks)
-        if covered != text:
-            raise RuntimeError(f"chunker {chunker!r} did not tile corpus {cid!r}")
-        for c in chunks:
-            start = c.start if c.ctx_start is None else c.ctx_start
-            records.append(ChunkRecord(cid, start, c.end, text[start : c.end]))
-    config = {"splitter": splitter, **(chunk.config() if hasattr(chunk, "config") else
-                                       {"chunker": chunker})}
-    return records, config
 
 
 # --------------------------------------------------------------------------- evaluation

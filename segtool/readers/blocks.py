@@ -69,6 +69,28 @@ def _keep_together(text: str, cut: int) -> int:
     return cut
 
 
+def cut_window(start: int, hi: int) -> int:
+    """Where the search for a cut ending a block ``[start, hi]`` begins (see :func:`find_cut`)."""
+    return max(start + max(1, (hi - start) // 2), hi - SEARCH_WINDOW)
+
+
+def cut_between(text: str, lo: int, hi: int) -> int:
+    """The best cut in ``(lo, hi]`` of ``text`` (``hi < len(text)``; ``hi + 1`` for a CRLF).
+
+    Only ``text[lo - 1 : hi + 1]`` is looked at, so a caller holding a long text
+    in pieces can pass just that stretch (with ``lo = 1``) instead of joining it all.
+    """
+    for pattern in (PARAGRAPH, SENTENCE, WHITESPACE):
+        cut = _last_match_end(pattern, text, lo, hi)
+        if cut > 0:
+            return _keep_together(text, cut)
+    cut = hi
+    while cut > lo and (unicodedata.combining(text[cut]) or text[cut] in _JOINERS
+                        or text[cut - 1] in _JOINERS or "\ufe00" <= text[cut] <= "\ufe0f"):
+        cut -= 1
+    return _keep_together(text, cut)
+
+
 def find_cut(text: str, start: int = 0, stop: int | None = None) -> int:
     """Where to end the block ``text[start:cut]``: ``start < cut <= stop``.
 
@@ -84,16 +106,7 @@ def find_cut(text: str, start: int = 0, stop: int | None = None) -> int:
     hi = len(text) - 1 if stop is None else min(stop, len(text) - 1)
     if hi <= start:
         raise ValueError("find_cut needs at least two characters after start")
-    lo = max(start + max(1, (hi - start) // 2), hi - SEARCH_WINDOW)
-    for pattern in (PARAGRAPH, SENTENCE, WHITESPACE):
-        cut = _last_match_end(pattern, text, lo, hi)
-        if cut > 0:
-            return _keep_together(text, cut)
-    cut = hi
-    while cut > lo and (unicodedata.combining(text[cut]) or text[cut] in _JOINERS
-                        or text[cut - 1] in _JOINERS or "\ufe00" <= text[cut] <= "\ufe0f"):
-        cut -= 1
-    return _keep_together(text, cut)
+    return cut_between(text, cut_window(start, hi), hi)
 
 
 class BlockSplitter:
@@ -105,6 +118,13 @@ class BlockSplitter:
     (characters × the widest character's width: one emoji makes a whole block
     4 bytes per character), so memory stays O(block_bytes) whatever the
     script.  Every block but the last holds between half and all of that.
+
+    Memory: the text is kept as the decoded pieces it arrived in.  A cut is
+    searched in a copy of only the stretch near the block limit, and the block
+    is joined straight from the pieces, so the peak is the pieces plus one
+    block (about two blocks), not pieces, a joined buffer and the block sliced
+    from it.  A block is yielded without keeping a reference to it: the caller
+    decides when it is freed.
     """
 
     def __init__(self, block_bytes: int) -> None:
@@ -126,29 +146,48 @@ class BlockSplitter:
         self._bytes += nbytes
         if self._size() <= self.block_bytes or self._chars < 2:
             return
-        buffer = "".join(self._pieces)
-        self._pieces = []
-        # Characters per block, from this buffer's bytes-per-character ratio.
-        per_char = max(self._bytes / len(buffer), self._width)
+        # Characters per block, from the buffered bytes-per-character ratio.
+        per_char = max(self._bytes / self._chars, self._width)
         per_block = max(1, int(self.block_bytes / per_char))
-        start = 0
-        bounds: list[tuple[int, int]] = []
-        while len(buffer) - start > per_block and len(buffer) - start >= 2:
-            cut = find_cut(buffer, start, start + per_block)
-            bounds.append((start, cut))
-            start = cut
-        # Slice every block and drop the joined buffer *before* yielding: the
-        # consumer processes a block while this generator is suspended, and a
-        # live buffer would double the text held in memory.
-        blocks = [buffer[a:b] for a, b in reversed(bounds)]
-        rest = buffer[start:]
-        del buffer
-        self._pieces = [rest] if rest else []
-        self._chars = len(rest)
-        self._bytes = round(len(rest) * per_char)
-        self._width = char_width(rest)
-        while blocks:
-            yield blocks.pop()
+        while self._chars > per_block and self._chars >= 2:
+            hi = min(per_block, self._chars - 1)
+            # The stretch searched, plus the character before it (a cut at its
+            # start must not split a CRLF).
+            lo = cut_window(0, hi) - 1
+            cut = lo + cut_between(self._copy(lo, hi + 1), 1, hi - lo)
+            yield self._take(cut)
+        self._bytes = round(self._chars * per_char)
+        self._width = max((char_width(piece) for piece in self._pieces), default=1)
+
+    def _copy(self, start: int, end: int) -> str:
+        """Characters ``[start, end)`` of the buffered text, leaving the pieces alone."""
+        parts: list[str] = []
+        pos = 0
+        for piece in self._pieces:
+            nxt = pos + len(piece)
+            if nxt > start and pos < end:
+                parts.append(piece[max(0, start - pos) : end - pos])
+            if nxt >= end:
+                break
+            pos = nxt
+        return "".join(parts)
+
+    def _take(self, cut: int) -> str:
+        """Remove and return the first ``cut`` buffered characters (joined once)."""
+        k = pos = 0
+        while pos + len(self._pieces[k]) < cut:
+            pos += len(self._pieces[k])
+            k += 1
+        piece = self._pieces[k]
+        head = self._pieces[:k]
+        head.append(piece[: cut - pos])
+        rest = piece[cut - pos :]
+        del piece
+        self._pieces[: k + 1] = [rest] if rest else []
+        self._chars -= cut
+        block = "".join(head)
+        head.clear()
+        return block
 
     def finish(self) -> str:
         """The remaining text (the last block; may be empty only for empty input)."""

@@ -137,8 +137,9 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
     Splitting bytes (not text) lets each line be decoded on its own, so one bad
     line is one bad record and the next line still reads.  A line longer than a
     chunk is gathered as a list of parts and joined once, so a giant line costs
-    linear, not quadratic, time.  A leading BOM is dropped (offsets still count
-    it); a NUL byte anywhere raises ``ReadFailure`` ("binary file").
+    linear, not quadratic, time (and twice its size in memory while joined).  A
+    leading BOM is dropped (offsets still count it); a NUL byte anywhere raises
+    ``ReadFailure`` ("binary file").
     """
     parts: list[bytes] = []
     line = 1
@@ -157,12 +158,13 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
             raise binary_failure(head, pos + nul)
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
-            piece = chunk[start:end]
+            # The line goes straight into the yielded tuple: a local would keep a
+            # giant line alive here while the caller decodes and parses it.
             if parts:
-                parts.append(piece)
-                piece = b"".join(parts)
-                parts = []
-            yield line, line_start, piece
+                parts.append(chunk[start:end])
+                yield line, line_start, _drain(parts)
+            else:
+                yield line, line_start, chunk[start:end]
             line += 1
             start = end + 1
             line_start = pos + start
@@ -170,4 +172,11 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
             parts.append(chunk[start:])
         pos += len(chunk)
     if parts:
-        yield line, line_start, b"".join(parts)
+        yield line, line_start, _drain(parts)
+
+
+def _drain(parts: list[bytes]) -> bytes:
+    """The parts joined; the list is emptied so only the joined copy stays alive."""
+    data = b"".join(parts)
+    parts.clear()
+    return data

@@ -48,9 +48,31 @@ def read_documents(
     return _iterate(paths, options)
 
 
+def _unlistable(path: str) -> BadInput | None:
+    """The BadInput for a directory left in the expanded list because it could not be listed.
+
+    ``expand_inputs`` keeps such a directory in place of its files rather than
+    dropping it silently; here it becomes an error that ``--on-error`` handles
+    like an unreadable file.  None if the directory can be listed by now.
+    """
+    try:
+        with os.scandir(path):
+            return None
+    except OSError as exc:
+        return BadInput(path, "", f"cannot read directory: {exc.strerror or exc}",
+                        hint="check its permissions, or leave it out")
+
+
 def _iterate(paths: list[str], options: ReadOptions) -> Iterator[Document | BadInput]:
     readers: dict[str, Reader] = {}
     for path in paths:
+        if path != STDIN and os.path.isdir(path):
+            bad = _unlistable(path)
+            if bad is not None:
+                yield bad
+            else:  # listable after all (permissions changed meanwhile): read its files
+                yield from _iterate(expand_inputs([path]), options)
+            continue
         fmt = format_for(path, options)
         if fmt is None:
             ext = os.path.splitext(path)[1]

@@ -12,6 +12,7 @@ BadInput then follows them.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -67,8 +68,10 @@ def read_text(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
     """
     decoder = Utf8Decoder(options.encoding_errors)
     splitter = BlockSplitter(options.block_bytes)
-    # A quarter block per read: decoded text can take 4 bytes per character.
-    chunk_size = max(1, min(options.block_bytes // 4, READ_CHUNK))
+    # Decoded text can take 4 bytes of memory per input byte (one emoji makes a
+    # whole piece 4 bytes per character), so a read of 1/16 block adds at most a
+    # quarter block of text.
+    chunk_size = max(1, min(options.block_bytes // 16, READ_CHUNK))
     offset = 0
     part = 0
 
@@ -79,12 +82,13 @@ def read_text(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
         part += 1
         return doc
 
+    # ``map`` rather than ``for block in ...: yield emit(block)``: a loop variable
+    # would keep the previous block alive while the next one is read, one more
+    # block of memory for no use.
     try:
         for data in iter_bytes(path, chunk_size):
-            for block in splitter.push(decoder.feed(data), len(data)):
-                yield emit(block)
-        for block in splitter.push(decoder.feed(b"", final=True), 0):
-            yield emit(block)
+            yield from map(emit, splitter.push(decoder.feed(data), len(data)))
+        yield from map(emit, splitter.push(decoder.feed(b"", final=True), 0))
     except ReadFailure as failure:
         yield _bad(path, failure)
         return
@@ -123,24 +127,41 @@ def _no_constants(name: str) -> None:
     return None
 
 
-def _parse_line(
-    raw: bytes, line: int, offset: int, path: str, options: ReadOptions
-) -> dict[str, Any] | BadInput:
+def _finite_float(literal: str) -> float | None:
+    """A number too large for a float (``1e400``) would become ``inf``; read it as null.
+
+    Without this the record's meta would carry an infinity that the JSON writer
+    prints as ``Infinity``, making the output invalid JSON.
+    """
+    value = float(literal)
+    return value if math.isfinite(value) else None
+
+
+def _parse_json(text: str, line: int, path: str, options: ReadOptions,
+                surrogates: bool) -> dict[str, Any] | BadInput:
+    """The line's object, or why it is not one; every parser failure is a bad record.
+
+    Python's parser raises more than ``JSONDecodeError``: ``ValueError`` for an
+    integer over the int-to-string digit limit (a 5,000-digit number),
+    ``RecursionError`` for deep nesting.  All of them are problems of this one
+    line, so all become a BadInput naming it, never an internal error.
+    """
     try:
-        text = decode_line(raw, options.encoding_errors, offset, line)
-    except ReadFailure as failure:
-        return _bad(path, failure)
-    try:
-        value = json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         return BadInput(path, f"line {line}, column {exc.colno}", f"invalid JSON ({exc.msg})",
                         hint="each line must hold one JSON object")
     except RecursionError:
         return BadInput(path, f"line {line}", "JSON nested too deeply")
+    except (ValueError, OverflowError) as exc:
+        detail = str(exc).split(":")[0].strip() or type(exc).__name__
+        return BadInput(path, f"line {line}", f"unreadable JSON value ({detail})",
+                        hint="fix the value on this line (a number thousands of digits long "
+                             "can be stored as a string)")
     if not isinstance(value, dict):
         return BadInput(path, f"line {line}", f"expected a JSON object, got {json_type(value)}",
                         hint="each line must hold one JSON object")
-    if _SURROGATE_ESCAPE.search(raw):
+    if surrogates:
         try:
             value = clean_surrogates(value, options.encoding_errors == "replace")
         except LoneSurrogate as exc:
@@ -149,6 +170,8 @@ def _parse_line(
                             "(it has no UTF-8 form)",
                             hint="fix the \\uD800-\\uDFFF escape or pass "
                                  "--encoding-errors replace")
+        except RecursionError:
+            return BadInput(path, f"line {line}", "JSON nested too deeply")
     return value
 
 
@@ -161,20 +184,34 @@ def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document | BadInput]
     when a line is fixed or broken, blank lines do not count, and a JSONL file
     converted to Parquet row by row keeps its ids.  Locations in BadInput use
     the 1-based physical line number, which editors show.
+
+    Memory: a record is whole in memory, so a giant one costs a few times its
+    size.  The line's bytes are dropped once decoded and its text once parsed,
+    and nothing is kept while the caller works on the Document, so at most two
+    copies of a record exist at any moment here (see the README's bound).
     """
     index = 0
     try:
         for line, offset, raw in iter_lines(iter_bytes(path, READ_CHUNK)):
-            if not raw.strip():
+            if not raw or raw.isspace():  # not raw.strip(): that may copy a giant line
                 continue
             record_index = index
             index += 1
-            parsed = _parse_line(raw, line, offset, path, options)
+            surrogates = _SURROGATE_ESCAPE.search(raw) is not None
+            try:
+                text = decode_line(raw, options.encoding_errors, offset, line)
+            except ReadFailure as failure:
+                yield _bad(path, failure)
+                continue
+            del raw
+            parsed = _parse_json(text, line, path, options, surrogates)
+            del text
             if isinstance(parsed, BadInput):
                 yield parsed
                 continue
             yield make_document(parsed, source=path, index=record_index,
                                 location=f"line {line}", options=options)
+            del parsed  # shares the text with the Document the caller may have dropped
     except ReadFailure as failure:
         yield _bad(path, failure)
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import bz2
 import glob
 import gzip
+import logging
 import lzma
 import os
+import stat
 import sys
 import tempfile
 import zlib
@@ -26,6 +28,10 @@ from segtool.types import InputError
 
 STDIN = "-"
 GLOB_CHARS = "*?["
+# Notices about inputs that are skipped without being errors (a FIFO met in a
+# directory walk).  Not errors, so not BadInput; a library caller decides how to
+# show them, the CLI prints them on stderr.
+log = logging.getLogger("segtool.readers")
 
 COMPRESSION_SUFFIXES = {
     ".gz": "gzip",
@@ -68,23 +74,91 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
+def _kind_of(mode: int) -> str:
+    """What a non-regular file is, in words, for the notice that skips it."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "not a regular file"
+
+
+def _skip_notice(path: str, what: str) -> None:
+    log.warning("skipped %s — %s — name it on the command line to read it", what, path)
+
+
+def _readable_kind(path: str) -> bool:
+    """Whether a file met in a directory walk or a glob is read: regular files only.
+
+    Opening a FIFO blocks until some process writes to it, so a named pipe
+    lying in a corpus directory would hang the whole run; sockets and devices
+    are no corpus either.  They are skipped with a notice naming them (read
+    one by naming it on the command line).  A path whose type cannot be
+    determined (a dangling link, no permission) is kept, so that opening it
+    reports the actual error.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return True
+    if stat.S_ISREG(mode):
+        return True
+    _skip_notice(path, _kind_of(mode))
+    return False
+
+
 def _walk(directory: str) -> list[str]:
-    """All non-hidden files below ``directory``, sorted by path components.
+    """All non-hidden regular files below ``directory``, sorted by path components.
 
     Hidden files and directories (``.git``, ``.DS_Store``) are skipped because
     they are almost never corpus content; sorting by components (not by the
     joined string) keeps a directory's files together in a stable order.
+
+    A directory that cannot be listed (no permission) is not dropped silently:
+    it is returned in place of its files, and reading it yields a BadInput
+    naming it, so ``--on-error`` decides whether the run stops.  Links to
+    directories are not followed (no cycles); they are named in a notice.
     """
     found: list[tuple[list[str], str]] = []
-    for root, dirnames, filenames in os.walk(directory):
-        dirnames[:] = [d for d in dirnames if not _is_hidden(d)]
-        for name in filenames:
-            if _is_hidden(name):
+    pending: list[tuple[list[str], str]] = [([], directory)]
+    while pending:
+        parts, folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            found.append((parts, folder))
+            continue
+        for entry in entries:
+            if _is_hidden(entry.name):
                 continue
-            path = os.path.join(root, name)
-            found.append((os.path.relpath(path, directory).split(os.sep), path))
+            path = os.path.join(folder, entry.name)
+            rel = [*parts, entry.name]
+            try:
+                is_dir = entry.is_dir()
+                is_link = is_dir and entry.is_symlink()
+            except OSError:
+                is_dir = is_link = False
+            if is_link:
+                _skip_notice(path, "a link to a directory (links are not followed)")
+            elif is_dir:
+                pending.append((rel, path))
+            elif _readable_kind(path):
+                found.append((rel, path))
     found.sort(key=lambda item: item[0])
     return [path for _, path in found]
+
+
+def _stat(path: str) -> os.stat_result | None:
+    """``os.stat`` or None when the path does not exist (other errors propagate)."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -96,6 +170,11 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
     sorted, and a file named twice is read once so ids stay unique.  A path that
     does not exist, a glob that matches nothing or a directory without files
     raises :class:`InputError` at once, before any output is written.
+
+    A path named explicitly is read whatever it is (a FIFO or ``/dev/stdin``
+    too); walks and globs keep regular files only.  A path that exists but
+    cannot be examined or listed (permissions) stays in the list so that reading
+    it reports the error under ``--on-error``.
     """
     result: list[str] = []
     seen: set[str] = set()
@@ -109,22 +188,31 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
     for raw in inputs:
         if raw == STDIN:
             add(raw)
-        elif os.path.isdir(raw):
+            continue
+        try:
+            info = _stat(raw)
+        except OSError:  # e.g. a parent directory without search permission
+            add(raw)
+            continue
+        if info is not None and stat.S_ISDIR(info.st_mode):
             files = _walk(raw)
             if not files:
                 raise InputError(
-                    f"no files in directory — {raw} — add files "
-                    "(names starting with '.' are skipped)"
+                    f"no files in directory — {raw} — add files (names starting with '.' "
+                    "and anything that is not a regular file are skipped)"
                 )
             for path in files:
                 add(path)
-        elif os.path.exists(raw):
+        elif info is not None:
             add(raw)
         elif any(ch in raw for ch in GLOB_CHARS):
             matches = sorted(glob.glob(raw, recursive=True))
             files = []
             for match in matches:
-                files.extend(_walk(match) if os.path.isdir(match) else [match])
+                if os.path.isdir(match):
+                    files.extend(_walk(match))
+                elif _readable_kind(match):
+                    files.append(match)
             if not files:
                 raise InputError(
                     f"no files match the pattern — {raw} — check the pattern "
@@ -253,7 +341,8 @@ def iter_bytes(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     try:
         fh = open(path, "rb")  # closed in the finally below: the generator may pause
     except OSError as exc:
-        raise ReadFailure(f"cannot open file: {exc.strerror or exc}") from exc
+        hint = "check its permissions, or leave it out" if isinstance(exc, PermissionError) else ""
+        raise ReadFailure(f"cannot open file: {exc.strerror or exc}", hint=hint) from exc
     try:
         yield from _guarded(fh, compression_of(path), chunk_size, path)
     finally:
@@ -274,15 +363,22 @@ def _guarded(fh: _Readable, codec: str | None, chunk_size: int, path: str) -> It
         raise ReadFailure(f"read error: {exc.strerror or exc}") from exc
 
 
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # opening it reports the error
+
+
 @contextmanager
 def seekable(path: str, chunk_size: int = 1 << 20) -> Iterator[str | BinaryIO]:
     """A seekable view of ``path`` for formats that need random access (Parquet).
 
-    A plain file is used in place.  stdin and compressed files are decompressed
-    into an anonymous temporary file: that costs disk, not memory, so Parquet
-    from a pipe still reads one row group at a time.
+    A plain file is used in place.  stdin, FIFOs and compressed files are
+    decompressed into an anonymous temporary file: that costs disk, not memory,
+    so Parquet from a pipe still reads one row group at a time.
     """
-    if path != STDIN and compression_of(path) is None:
+    if path != STDIN and compression_of(path) is None and _is_regular(path):
         yield path
         return
     with tempfile.TemporaryFile(prefix="segtool-") as spool:

@@ -9,8 +9,8 @@ first span starts at 0 and the last ends at ``len(text)``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
 
+from segtool.component import Component
 from segtool.types import Span
 
 
@@ -73,13 +73,13 @@ def spans_from_pieces(text: str, pieces: Sequence[str], *, who: str) -> list[Spa
     return spans_from_ends(text, ends)
 
 
-class BaseSplitter:
+class BaseSplitter(Component):
     """Convenience base: implement ``split`` for one text, get ``split_batch``.
 
     Model-based splitters override ``split_batch`` to batch across documents.
     """
 
-    name: ClassVar[str] = ""
+    kind = "splitter"
 
     def split(self, text: str) -> list[Span]:
         raise NotImplementedError

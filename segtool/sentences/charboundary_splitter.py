@@ -25,6 +25,15 @@ used when onnxruntime is present: same predictions, no sklearn tree walk).
 offline (``HF_HUB_OFFLINE=1`` or ``SEGTOOL_OFFLINE=1``), or when the download
 fails, that is a usage error naming the file to fetch.  A path to a
 ``.skops``/``.skops.xz`` model file is accepted as well.
+
+Model files are data and are loaded as data: skops refuses by default any type
+it cannot rebuild safely, and only the few charboundary and scikit-learn types
+that charboundary's own models are made of (:data:`TRUSTED_MODEL_TYPES`) are
+allowed on top.  A file that names anything else (``os.system``, ``eval``, a
+class with side effects) is refused before a single object is built — never
+"trust everything in the file", which would run whatever a crafted file asks
+for.  For the same reason charboundary's own ``TextSegmenter.load`` is not used:
+it trusts what the file lists when asked to, and falls back to ``pickle``.
 """
 
 from __future__ import annotations
@@ -35,12 +44,26 @@ import logging
 import os
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
+from segtool.options import Opt
 from segtool.sentences.base import BaseSplitter, spans_from_ends
 from segtool.types import Span, UsageError
 
 MODELS = ("small", "medium", "large")
+# Types skops does not trust on its own that charboundary models are built from:
+# the bundled small model uses the first three; charboundary 0.5 names the config
+# by its defining module when it saves a model; the feature-selected forest is
+# its other model class.  All are plain objects, rebuilt attribute by attribute.
+TRUSTED_MODEL_TYPES = (
+    "charboundary.models.BinaryRandomForestModel",
+    "charboundary.segmenters.SegmenterConfig",
+    "sklearn.tree._tree.Tree",
+    "charboundary.segmenters.types.SegmenterConfig",
+    "charboundary.models.FeatureSelectedRandomForestModel",
+)
+_XZ_MAGIC = b"\xfd7zXZ\x00"
 _MARGIN = 64
 _DOWNLOAD_BASE = "https://github.com/alea-institute/charboundary/raw/refs/heads/main/charboundary/resources"
 
@@ -51,6 +74,72 @@ def offline() -> bool:
         os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
         for var in ("SEGTOOL_OFFLINE", "HF_HUB_OFFLINE")
     )
+
+
+def load_model_file(path: str) -> Any:
+    """A ``TextSegmenter`` from a ``.skops``/``.skops.xz`` file, never running code from it.
+
+    The file's list of types is checked against skops' safe defaults plus
+    :data:`TRUSTED_MODEL_TYPES` *before* anything is rebuilt; anything else is
+    a usage error naming the refused types.
+    """
+    import lzma
+
+    from skops.io import get_untrusted_types, load
+
+    def bad(why: str) -> UsageError:
+        return UsageError(
+            f"cannot read charboundary model ({why}) — {path} — pass a .skops or .skops.xz "
+            "model written by charboundary, or --charboundary-model small"
+        )
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        if raw.startswith(_XZ_MAGIC):
+            raw = lzma.decompress(raw)
+        untrusted = get_untrusted_types(data=raw)
+    except Exception as exc:  # unreadable, not xz, not a skops zip, malformed schema
+        raise bad(_short(exc)) from None
+    refused = sorted(set(untrusted) - set(TRUSTED_MODEL_TYPES))
+    if refused:
+        shown = ", ".join(refused[:4]) + (f" and {len(refused) - 4} more" if len(refused) > 4 else "")
+        raise UsageError(
+            f"refusing to load charboundary model: it asks for types a charboundary model does "
+            f"not use ({shown}), and loading them could run code — {path} — use a model file "
+            "from a source you trust, or --charboundary-model small"
+        )
+    try:
+        with _quiet():
+            data = load(io.BytesIO(raw), trusted=list(untrusted))
+    except Exception as exc:
+        raise bad(_short(exc)) from None
+    return _segmenter_from(data, bad)
+
+
+def _segmenter_from(data: Any, bad: Any) -> Any:
+    """What ``TextSegmenter.load`` builds from the loaded dict (format version 4 and later)."""
+    from charboundary import TextSegmenter
+    from charboundary.encoders import CharacterEncoder
+    from charboundary.features import FeatureExtractor
+    from charboundary.segmenters import SegmenterConfig
+
+    if not isinstance(data, dict) or "model" not in data:
+        raise bad("not a charboundary model: no 'model' entry")
+    config = data.get("config")
+    if not isinstance(config, SegmenterConfig):
+        raise bad(f"model format version {data.get('version')!r} is not supported (4 or later)")
+    encoder = CharacterEncoder()
+    encoder.cache = dict(data.get("encoder_cache") or {})
+    extractor = FeatureExtractor(encoder=encoder, abbreviations=config.abbreviations,
+                                 use_numpy=config.use_numpy, cache_size=config.cache_size)
+    return TextSegmenter(model=data["model"], encoder=encoder, feature_extractor=extractor,
+                         config=config)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
 
 
 def text_blocks(text: str, max_chars: int) -> list[tuple[int, int]]:
@@ -89,6 +178,19 @@ def _quiet() -> Iterator[None]:
         log.setLevel(level)
 
 
+@dataclass(frozen=True)
+class CharBoundaryOptions:
+    charboundary_model: Annotated[str, Opt(
+        "charboundary model: small (bundled), medium, large, or a .skops file.",
+        group="Splitter")] = "small"
+    block_chars: Annotated[int, Opt(
+        "Characters per charboundary call (blocks cut at paragraph breaks; one huge call is "
+        "super-linear).", ge=2 * _MARGIN, group="Splitter")] = 50_000
+    charboundary_onnx: Annotated[bool, Opt(
+        "Use charboundary's ONNX model when available (same predictions, faster).",
+        group="Splitter")] = True
+
+
 class CharBoundarySplitter(BaseSplitter):
     """charboundary's random-forest boundary classifier, blockwise with exact offsets."""
 
@@ -100,21 +202,23 @@ class CharBoundarySplitter(BaseSplitter):
     extra: ClassVar[str | None] = "charboundary"
     requires: ClassVar[tuple[str, ...]] = ("charboundary",)
 
-    def __init__(
-        self,
-        *,
-        charboundary_model: str = "small",
-        block_chars: int = 50_000,
-        charboundary_onnx: bool = True,
-    ) -> None:
-        if block_chars < 2 * _MARGIN:
-            raise UsageError(
-                f"--block-chars {block_chars}: too small — use at least {2 * _MARGIN}"
-            )
-        self.model_name = charboundary_model
-        self.block_chars = int(block_chars)
-        self.use_onnx = bool(charboundary_onnx)
+    Options = CharBoundaryOptions
+
+    def setup(self) -> None:
+        self.model_name = self.options.charboundary_model
+        self.block_chars = self.options.block_chars
+        self.use_onnx = self.options.charboundary_onnx
         self._segmenter: Any = None
+
+    def fingerprint(self) -> dict[str, str]:
+        from importlib.metadata import version
+
+        name = self.model_name
+        if name in MODELS:  # bundled with (or fetched by) the installed package version
+            return {"model": f"charboundary-{version('charboundary')}:{name}"}
+        from segtool.models.fingerprint import path_fingerprint
+
+        return {"model": path_fingerprint(os.path.expanduser(name))}
 
     def _model_file(self) -> tuple[str, str | None]:
         """(skops model path, bundled ONNX path or None) for the configured model."""
@@ -147,16 +251,7 @@ class CharBoundarySplitter(BaseSplitter):
         if self._segmenter is not None:
             return self._segmenter
         path, onnx_path = self._model_file()
-        try:
-            with _quiet():
-                from charboundary import TextSegmenter
-
-                segmenter = TextSegmenter.load(path, trust_model=True)
-        except Exception as exc:
-            raise UsageError(
-                f"cannot load charboundary model ({str(exc).splitlines()[0][:120]}) — {path} — "
-                "reinstall charboundary or pass another --charboundary-model"
-            ) from exc
+        segmenter = load_model_file(path)
         if self.use_onnx and onnx_path:
             with _quiet():
                 try:

@@ -28,11 +28,6 @@ class ParagraphSplitter(BaseSplitter):
 
     name: ClassVar[str] = "paragraphs"
     summary: ClassVar[str] = "Blank-line paragraphs (no sentence splitting inside a paragraph)."
-    extra: ClassVar[str | None] = None
-    requires: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self) -> None:
-        pass
 
     def split(self, text: str) -> list[Span]:
         return spans_from_ends(text, [m.end() for m in PARAGRAPH_BREAK.finditer(text)])

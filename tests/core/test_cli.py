@@ -236,7 +236,7 @@ def test_list_shows_builtins_and_the_plugin():
     assert {("splitters", "rules"), ("chunkers", "window"), ("splitters", "lines"),
             ("writers", "parquet")} <= names
     window = next(r for r in rows if r["name"] == "window")
-    assert {"max_tokens", "tokenizer", "overlap_tokens"} <= set(window["options"])
+    assert {"max_tokens", "tokenizer", "overlap_tokens"} <= {o["name"] for o in window["options"]}
     lines = next(r for r in rows if r["name"] == "lines" and r["kind"] == "splitters")
     assert lines["origin"] == "segtool-lines" and lines["installed"]
 
@@ -261,6 +261,6 @@ def test_eval_sentences_json(dev_dir):
 
 
 def test_no_input_on_a_terminal_is_a_usage_error(monkeypatch):
-    monkeypatch.setattr("segtool.cli._stdin_is_tty", lambda: True)
+    monkeypatch.setattr("segtool.cli.run._stdin_is_tty", lambda: True)
     result = run("chunk")
     assert result.exit_code == 2 and "no input" in result.stderr

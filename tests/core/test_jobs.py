@@ -88,3 +88,18 @@ def test_stop_mode_fails_the_same_way_and_leaves_no_file(corpus: dict[str, Path]
     assert two.stderr == one.stderr and len(two.stderr.strip().splitlines()) == 1
     assert "line 151" in two.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_metadata_too_deep_to_pickle_is_handled_the_same_with_workers(tmp_path: Path) -> None:
+    """Workers never receive ``meta``: nesting that JSON parses but pickle cannot is fine."""
+    depth = 800  # json.loads accepts it; pickling it for a worker overflowed the stack
+    nested = "[" * depth + "]" * depth
+    src = tmp_path / "deep.jsonl"
+    src.write_text("".join(f'{{"text": "Deep meta {i}. Second sentence.", "m": {nested}}}\n'
+                           for i in range(5)), encoding="utf-8")
+    one = segtool("chunk", str(src), "--jobs", "1")
+    two = segtool("chunk", str(src), "--jobs", "2")
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    recs = [json.loads(line) for line in one.stdout.splitlines()]
+    assert len(recs) == 5 and json.dumps(recs[0]["meta"]["m"]).count("[") == depth

@@ -1,14 +1,15 @@
-"""Behaviour only a real process shows: imports, pipes, terminals, interrupts, man page."""
+"""Behaviour only a real process shows: imports, pipes, terminals, man page.
+
+Signals (Ctrl-C, SIGTERM, SIGHUP, kill -9) have their own module, ``test_signals.py``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import pty
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -80,38 +81,6 @@ def test_progress_only_on_a_terminal(tmp_path):
     os.waitpid(pid, 0)
     assert b"\x1b[" in seen  # terminal control sequences: the live display was drawn
     assert b"3,000 chunks" in seen
-
-
-def test_interrupt_leaves_no_partial_output(tmp_path):
-    src = tmp_path / "many.jsonl"
-    src.write_text("".join(json.dumps({"text": "A sentence here. " * 50}) + "\n"
-                           for _ in range(40000)))
-    out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen(["segtool", "chunk", str(src), "-o", str(out)],
-                            stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert not out.exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["many.jsonl"]
-    assert "Traceback" not in err
-
-
-def test_ctrl_c_with_workers_stops_cleanly(tmp_path):
-    """Ctrl-C reaches the whole process group, workers included (as from a terminal)."""
-    src = tmp_path / "many.jsonl"
-    src.write_text("".join(json.dumps({"text": "A sentence here. " * 50}) + "\n"
-                           for _ in range(120000)))  # ~10 s of work: still running at the signal
-    out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen(["segtool", "chunk", str(src), "-o", str(out), "--jobs", "2"],
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(3.0)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert [p.name for p in tmp_path.iterdir()] == ["many.jsonl"]
-    assert "Traceback" not in err and err.strip() == "Error: interrupted"
 
 
 def test_failure_keeps_an_existing_output_untouched(tmp_path):

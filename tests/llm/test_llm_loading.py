@@ -74,3 +74,12 @@ def test_cache_key_and_completeness_marker(tmp_path: Path, monkeypatch) -> None:
     g.parent.mkdir()
     g.write_bytes(b"GGUF" + bytes(range(255, -1, -1)) * 20_000)
     assert gguf_cache_key(g) != key
+
+
+def test_hub_id_without_network_fails_fast_with_a_local_directory_hint(tmp_path: Path) -> None:
+    """--lm foo on a machine that cannot reach the hub: one line in seconds, not a minute."""
+    from offline_cli import assert_quick_local_dir_hint, run_without_hub
+
+    proc, seconds = run_without_hub(["chunk", "-c", "margin", "--lm", "foo"], tmp_path)
+    line = assert_quick_local_dir_hint(proc, seconds)
+    assert "--lm foo" in line and "--lm /path/to/dir" in line

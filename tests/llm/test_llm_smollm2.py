@@ -25,6 +25,58 @@ FLOOD = ("The river rose in the night, and by morning the lower fields were unde
          "years.\n\n")
 PLANTS = ("Photosynthesis converts light into chemical energy. Plants, algae and some bacteria "
           "use it. The oxygen we breathe is a by-product of this process.")
+# The Meta-Chunking margin question, written out here rather than imported, so a
+# change to the chunker's wording shows up as a mismatch.
+QUESTION = (
+    "This is a text chunking task. You are a text analysis expert. Please choose one of the "
+    "following two options based on the logical structure and semantic content of the provided "
+    'sentence: 1. Split "{cs}" into "{c}" and "{s}" two parts; 2. Keep "{cs}" unsplit in its '
+    "original form; Please answer 1 or 2."
+)
+
+
+def direct_margin(lm, text: str, spans, chunk_start: int, k: int) -> float:
+    """P("2") − P("1") for sentence ``k`` joining the chunk that starts at ``chunk_start``.
+
+    Computed from scratch: the question built from slices of the text, the
+    tokenizer's own chat template, one plain forward pass of the transformers
+    model (no batching, padding or cached prefix) and a softmax over the whole
+    vocabulary.
+    """
+    import torch
+
+    lo, c_end = spans[chunk_start].start, spans[k - 1].end
+    s_lo, hi = spans[k].start, spans[k].end
+    question = QUESTION.format(cs=text[lo:hi].strip(), c=text[lo:c_end].strip(),
+                               s=text[s_lo:hi].strip())
+    ids = lm.tokenizer.apply_chat_template([{"role": "user", "content": question}],
+                                           add_generation_prompt=True, return_dict=True)["input_ids"]
+    split_id, keep_id = lm.tokenizer.convert_tokens_to_ids(["1", "2"])
+    with torch.inference_mode():
+        logits = lm.model(torch.tensor([ids])).logits[0, -1].double()
+    probs = torch.softmax(logits, dim=-1)
+    return float(probs[keep_id] - probs[split_id])
+
+
+def direct_sentence_nll(lm, text: str, spans) -> list[float]:
+    """Mean NLL of each sentence's tokens given all preceding text, from one forward pass.
+
+    A token counts for the sentence holding its last character; the first token
+    has no context and is not scored.
+    """
+    import torch
+
+    enc = lm.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = enc["input_ids"]
+    with torch.inference_mode():
+        logp = torch.log_softmax(lm.model(torch.tensor([ids])).logits[0].double(), dim=-1)
+    per_sentence: list[list[float]] = [[] for _ in spans]
+    for t in range(1, len(ids)):
+        start, end = enc["offset_mapping"][t]
+        last = max(start, end - 1)
+        k = next(i for i, sp in enumerate(spans) if sp.start <= last < sp.end)
+        per_sentence[k].append(-float(logp[t - 1, ids[t]]))
+    return [sum(v) / len(v) for v in per_sentence]
 
 
 @pytest.mark.slow
@@ -47,6 +99,24 @@ def test_smollm2_margin_and_perplexity(smollm2) -> None:
         assert a.breaks == b.breaks
         np.testing.assert_allclose(a.margins, b.margins, atol=1e-5)
     assert len(together[0].margins) == 5 and all(-1 <= m <= 1 for m in together[0].margins)
+    # every margin equals the one computed directly from the model's logits, each
+    # decision asked about the chunk as it stood then (it restarts at every break)
+    trace = together[0]
+    expected = []
+    for k in range(1, len(spans)):
+        chunk_start = max([0, *(b for b in trace.breaks if b < k)])
+        expected.append(direct_margin(lm, text, spans, chunk_start, k))
+    np.testing.assert_allclose(trace.margins, expected, rtol=0, atol=1e-4)
+    assert max(abs(m) for m in expected) > 0.01  # not a vacuous match of two zeros
+    # θ = −1 keeps every sentence, so each prompt holds the whole text so far as the
+    # chunk; checked where it first spans the paragraph break (sentence 3) and at its
+    # longest (sentence 5)
+    keep_all = MarginChunker(lm="smollm2", device="cpu", max_tokens=200, margin_threshold=-1.0)
+    grown = keep_all.decide([text], [spans])[0]
+    assert grown.breaks == []
+    np.testing.assert_allclose([grown.margins[k - 1] for k in (3, 5)],
+                               [direct_margin(lm, text, spans, 0, k) for k in (3, 5)],
+                               rtol=0, atol=1e-4)
     units = batch_units([text], [spans], margin.tokenizer, margin.max_tokens)[0]
     chunks = chunks_from_sentence_breaks(units, together[0].breaks, max_tokens=200)
     assert "".join(text[c.start : c.end] for c in chunks) == text
@@ -63,6 +133,7 @@ def test_smollm2_margin_and_perplexity(smollm2) -> None:
     assert np.exp(real_nll) < 60 < 500 < np.exp(shuffled_nll)
     values = ppl.sentence_scores([text], [spans])[0]
     assert np.isfinite(values).all()
+    np.testing.assert_allclose(values, direct_sentence_nll(lm, text, spans), rtol=0, atol=1e-4)
     assert 2 in ppl.boundaries(values.tolist())
     units = batch_units([text], [spans], ppl.tokenizer, ppl.max_tokens)[0]
     breaks = ppl_sentence_breaks(ppl.boundaries(values.tolist()))

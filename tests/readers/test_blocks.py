@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segtool.readers.blocks import BlockSplitter, char_width, find_cut
-from segtool.types import Document
+from segtool.readers.blocks import BlockSplitter, char_width, cut_between, cut_window, find_cut
+from segtool.types import BadInput, Document
 
 from .conftest import only_docs, read_all, write
 
@@ -78,6 +78,18 @@ def test_file_blocks_concatenate_and_offsets_are_global(
         offset += len(doc.text)
 
 
+@given(TEXTS, st.integers(0, 200), st.integers(1, 200))
+def test_cut_found_in_a_window_equals_the_cut_in_the_whole_text(text: str, start: int,
+                                                                 length: int) -> None:
+    """The block reader searches only a copy of the stretch near the limit."""
+    stop = start + length
+    hi = min(stop, len(text) - 1)
+    if hi <= start:
+        return
+    lo = cut_window(start, hi)
+    assert find_cut(text, start, stop) == lo - 1 + cut_between(text[lo - 1 : hi + 1], 1, hi - lo + 1)
+
+
 def test_small_file_is_one_block(tmp_path: Path) -> None:
     path = write(tmp_path / "small.txt", "x" * 100)
     assert [d.text for d in only_docs(read_all(path, block_bytes=100))] == ["x" * 100]
@@ -138,16 +150,27 @@ def test_find_cut_respects_start_and_stop() -> None:
         find_cut("ab", 1)
 
 
-def test_reading_a_big_file_keeps_memory_bounded(tmp_path: Path) -> None:
-    """16 MiB file, 256 KiB blocks: traced peak stays a small multiple of the block."""
+@pytest.mark.parametrize("line", [
+    "A plain sentence of ASCII words. Another one follows here.\n\n",
+    # one emoji makes every character of a block 4 bytes in memory
+    "A sentence with ünïcode and an emoji 😀. Another one follows here.\n",
+])
+def test_reading_a_big_file_keeps_memory_bounded(tmp_path: Path, line: str) -> None:
+    """16 MiB file, 256 KiB blocks: the traced peak stays within 3 blocks.
+
+    A block is joined from the decoded pieces once (no second copy sliced out
+    of a joined buffer) and the reader keeps no reference to a block it handed
+    out, so pieces plus one block, about two blocks, is the reader's share.
+    (It was 3.5 blocks for ASCII and 6 with an emoji.)
+    """
     block = 256 * 1024
-    line = "A sentence with ünïcode and an emoji 😀. Another one follows here.\n"
     path = tmp_path / "big.txt"
     with path.open("w", encoding="utf-8") as fh:
         for _ in range(4):
             fh.write(line * (4 * 1024 * 1024 // len(line.encode()) + 1))
     size = path.stat().st_size
     assert size > 16 * 1024 * 1024
+    read_all(write(tmp_path / "warm.txt", "x"))  # imports, not measured
     tracemalloc.start()
     try:
         count = chars = 0
@@ -160,12 +183,16 @@ def test_reading_a_big_file_keeps_memory_bounded(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert chars == len(path.read_text(encoding="utf-8"))
     assert count > 16 * 1024 * 1024 // block
-    assert peak < 8 * block, f"peak {peak} bytes for {block}-byte blocks"
+    assert peak < 3 * block, f"peak {peak / block:.2f} blocks"
 
 
 def read_all_lazy(path: str, block: int) -> Iterator[Document]:
+    """Documents one at a time; ``map`` holds none of them (a loop variable would)."""
     from segtool.readers import ReadOptions, read_documents
 
-    for item in read_documents([path], ReadOptions(block_bytes=block)):
-        assert isinstance(item, Document)
-        yield item
+    return map(_document, read_documents([path], ReadOptions(block_bytes=block)))
+
+
+def _document(item: Document | BadInput) -> Document:
+    assert isinstance(item, Document), item
+    return item

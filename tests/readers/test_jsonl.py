@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,86 @@ def test_jsonl_from_stdin(stdin: Callable[[bytes], None]) -> None:
     stdin(jsonl({"text": "a"}, {"text": "b"}).encode())
     docs = only_docs(read_all("-", stdin_format="jsonl"))
     assert [(d.id, d.source, d.text) for d in docs] == [("-#0", "-", "a"), ("-#1", "-", "b")]
+
+
+def test_any_json_the_parser_rejects_is_one_bad_record(tmp_path: Path) -> None:
+    """A 5,000-digit integer makes Python's parser raise ValueError (not JSONDecodeError)."""
+    lines = ['{"text": "before"}', '{"text": "big", "n": ' + "9" * 5000 + "}",
+             '{"text": "after"}']
+    path = write(tmp_path / "bignum.jsonl", "\n".join(lines) + "\n")
+    first, bad, last = read_all(path)
+    assert isinstance(bad, BadInput)
+    assert (bad.source, bad.location) == (path, "line 2")
+    assert bad.reason.startswith("unreadable JSON value (") and "digits" in bad.reason
+    assert isinstance(first, Document) and isinstance(last, Document)
+    assert last.id == f"{path}#2"  # the bad line keeps its number
+
+
+def test_numbers_too_large_for_a_float_read_as_null(tmp_path: Path) -> None:
+    # float("1e400") is inf; kept as is it would reach the output as the
+    # invalid JSON token Infinity
+    path = write(tmp_path / "huge.jsonl", '{"text": "a", "x": 1e400, "y": [-1e999, 2.5]}\n')
+    (doc,) = only_docs(read_all(path))
+    assert doc.meta == {"x": None, "y": [None, 2.5]}
+    json.loads(json.dumps(doc.meta, allow_nan=False))
+
+
+def test_deep_nesting_with_a_surrogate_escape_is_bad_input(tmp_path: Path) -> None:
+    # shallow enough for the parser, too deep for the surrogate check's recursion
+    depth = 700
+    line = '{"text": "x", "a": ' + '{"k": ' * depth + '"\\ud800"' + "}" * depth + "}\n"
+    path = write(tmp_path / "deep.jsonl", line + '{"text": "next"}\n')
+    bad, nxt = read_all(path, encoding_errors="replace")
+    assert isinstance(bad, BadInput) and bad.location == "line 1"
+    assert isinstance(nxt, Document) and nxt.text == "next"
+
+
+def test_a_giant_record_is_held_at_most_about_twice(tmp_path: Path) -> None:
+    """Bytes, decoded line and parsed value are never all alive together."""
+    import tracemalloc
+
+    text = ("A sentence of some length, with words. " * 30 + "\n\n") * 12000  # 14 MB
+    path = write(tmp_path / "giant.jsonl", jsonl({"text": text, "n": 1}, {"text": text}))
+    read_all(write(tmp_path / "warm.jsonl", jsonl({"text": "x"})))  # imports, not measured
+    tracemalloc.start()
+    try:
+        sizes = []
+        for item in read_all_lazy(path):
+            sizes.append(len(item.text))
+            del item
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sizes == [len(text), len(text)]
+    # was 4.2x: the raw line stayed alive next to its text and the parsed
+    # record, and the previous record next to the one being read
+    assert peak < 3 * len(text), f"peak {peak / len(text):.2f} x the record"
+
+
+def read_all_lazy(path: str) -> Iterator[Document]:
+    """Documents one at a time; ``map`` holds none of them (a loop variable would)."""
+    from segtool.readers import ReadOptions, read_documents
+
+    return map(_document, read_documents([path], ReadOptions()))
+
+
+def _document(item: Document | BadInput) -> Document:
+    assert isinstance(item, Document), item
+    return item
+
+
+def test_cli_skips_a_record_the_parser_rejects_naming_file_and_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write(tmp_path / "in.jsonl", jsonl({"text": "Kept one."}) + '{"text": "x", "n": '
+          + "1" * 5000 + "}\n" + jsonl({"text": "Kept two."}))
+    proc = subprocess.run([sys.executable, "-m", "segtool.cli", "sentences", "in.jsonl",
+                           "--on-error", "skip"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "internal error" not in proc.stderr
+    assert "skipped: unreadable JSON value (" in proc.stderr
+    assert " — in.jsonl:line 2 — " in proc.stderr
+    assert [json.loads(line)["text"] for line in proc.stdout.splitlines()] == [
+        "Kept one.", "Kept two."]

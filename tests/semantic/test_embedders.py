@@ -122,3 +122,12 @@ def test_missing_distilled_model_says_how_to_build_it(tmp_path, monkeypatch):
     assert not any(distilled_model_dir().iterdir())
     with pytest.raises(UsageError, match=r"scripts/distill_model2vec\.py"):
         get_embedder("model2vec")
+
+
+def test_hub_id_without_network_fails_fast_with_a_local_directory_hint(tmp_path):
+    """A hub embedder on a machine that cannot reach the hub: one line in seconds, not a minute."""
+    from offline_cli import assert_quick_local_dir_hint, run_without_hub
+
+    proc, seconds = run_without_hub(["chunk", "-c", "semantic", "--embedder", "st:org/name"], tmp_path)
+    line = assert_quick_local_dir_hint(proc, seconds)
+    assert "'org/name'" in line

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from segtool.cli_eval_chunks import run
+from segtool.quality.evaluate import evaluate_chunks as run
 from segtool.quality.retrieval import (
     ChunkRecord,
     Question,
@@ -99,7 +99,7 @@ def _run(chroma_dir, **kw):
                 chunks=None, splitter="rules", chunker="window", embedder="model2vec",
                 ks="1,5,10", retrieve_from="corpus", tokenizer="cl100k_base", device="cpu",
                 batch_size=64, embed_cache=None,
-                options={"max_tokens": 200, "tokenizer": "cl100k_base"})
+                values={"max_tokens": 200, "tokenizer": "cl100k_base"})
     args.update(kw)
     return run(**args)
 
@@ -122,23 +122,24 @@ def test_window_chunks_on_the_dev_set(m2v, chroma_dir):
         assert m["iou"] <= min(m["recall"], m["precision"]) + 1e-12
     assert len(per_q) == 132 and all(len(q["retrieved"]) == 10 for q in per_q)
     # bigger windows: fewer chunks, lower Ω (more irrelevant text per relevant chunk)
-    bigger, _ = _run(chroma_dir, options={"max_tokens": 400, "tokenizer": "cl100k_base"})
+    bigger, _ = _run(chroma_dir, values={"max_tokens": 400, "tokenizer": "cl100k_base"})
     assert bigger["chunks"]["count"] < stats["count"]
     assert bigger["overall"]["precision_omega"] < overall["precision_omega"]
 
 
 def test_chunks_file_gives_the_same_scores_as_the_chunker(m2v, chroma_dir, tmp_path):
-    from segtool.quality.retrieval import chunk_corpora, load_corpora
+    from segtool.quality.evaluate import chunk_corpora, load_corpora
+    from segtool.selection import Selection
 
     corpora = load_corpora([chroma_dir / "corpora"])
-    records, _ = chunk_corpora(corpora, splitter="rules", chunker="window",
-                               options={"max_tokens": 200})
+    records, _ = chunk_corpora(corpora, Selection("rules", "window",
+                                                  chunk_options={"max_tokens": 200}))
     path = tmp_path / "chunks.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
         for i, c in enumerate(records):
             fh.write(json.dumps({"doc_id": f"corpora/{c.corpus_id}.md#0", "index": i,
                                  "start": c.start, "end": c.end, "text": c.text}) + "\n")
-    from_file, _ = _run(chroma_dir, chunks=path)
+    from_file, _ = _run(chroma_dir, chunks=path, values={})
     from_chunker, _ = _run(chroma_dir)
     assert from_file["overall"] == from_chunker["overall"]
     assert from_file["config"]["chunks_file"] == str(path)

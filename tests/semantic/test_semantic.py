@@ -115,15 +115,16 @@ def test_options_are_validated(m2v):
         with pytest.raises(UsageError, match=flag):
             SemanticChunker(embedder="model2vec", **kwargs)
     ch = SemanticChunker(embedder="model2vec", breakpoint="standard_deviation")
-    assert ch.config()["breakpoint"] == "stddev" and ch.config()["breakpoint_amount"] == 3.0
+    assert ch.breakpoint == "stddev" and ch.breakpoint_amount == 3.0
 
 
 def test_registry_builds_it_with_the_options_it_declares(m2v):
     ch = create("chunkers", "semantic", {"embedder": "model2vec", "max_tokens": 100,
-                                         "overlap_tokens": 5, "breakpoint": "iqr"})
-    cfg = ch.config()
-    assert cfg["chunker"] == "semantic" and cfg["max_tokens"] == 100
-    assert cfg["embedder_identity"].startswith("model2vec:model2vec-minilm@")
+                                         "breakpoint": "iqr"})
+    assert ch.options.max_tokens == 100 and ch.breakpoint == "iqr"
+    assert ch.fingerprint()["embedder"].startswith("model2vec:model2vec-minilm@")
+    with pytest.raises(TypeError, match="chunker 'semantic' takes no option 'overlap_tokens'"):
+        create("chunkers", "semantic", {"embedder": "model2vec", "overlap_tokens": 5})
 
 
 def test_empty_and_one_sentence_documents(m2v):

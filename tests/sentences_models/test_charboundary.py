@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
+import lzma
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -96,5 +103,86 @@ def test_bad_options(options: dict) -> None:
 
 
 def test_registry() -> None:
-    s = registry.create("splitters", "charboundary", {"block_chars": 10_000, "lang": "en"})
+    s = registry.create("splitters", "charboundary", {"block_chars": 10_000})
     assert isinstance(s, CharBoundarySplitter) and s.block_chars == 10_000
+    with pytest.raises(TypeError, match="takes no option 'lang'"):
+        registry.create("splitters", "charboundary", {"block_chars": 10_000, "lang": "en"})
+    with pytest.raises(UsageError, match="--block-chars 10: must be ≥ 128"):
+        registry.create("splitters", "charboundary", {"block_chars": 10})
+
+
+# --------------------------------------------------------------------------- untrusted model files
+
+
+def _crafted_model(path: Path, command: str, *, compress: bool) -> Path:
+    """A skops file whose 'model' is rebuilt by calling ``os.system(command)``.
+
+    Written the way an attacker would: a valid skops archive whose schema names
+    ``os.system`` as the constructor of an object, so whoever trusts the types
+    the file lists runs the command while loading it.
+    """
+    import zoneinfo
+
+    from skops.io import dumps
+
+    archive = zipfile.ZipFile(io.BytesIO(dumps({"model": zoneinfo.ZoneInfo("UTC"), "version": 5})))
+    schema = json.loads(archive.read("schema.json"))
+    node = schema["content"]["model"]
+    assert node["__loader__"] == "ConstructorFromReduceNode"  # ZoneInfo("UTC") is rebuilt by a call
+    node["__module__"], node["__class__"] = "os", "system"
+    node["content"]["content"][0]["content"] = json.dumps(command)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in archive.namelist():
+            z.writestr(name, json.dumps(schema) if name == "schema.json" else archive.read(name))
+    data = out.getvalue()
+    path.write_bytes(lzma.compress(data) if compress else data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["evil.skops", "evil.skops.xz"])
+def test_crafted_model_file_is_refused_without_running_it(tmp_path: Path, name: str) -> None:
+    marker = tmp_path / "pwned"
+    model = _crafted_model(tmp_path / name, f"touch {marker}", compress=name.endswith(".xz"))
+    doc = tmp_path / "in.txt"
+    doc.write_text("Hello world. This is a test.\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "segtool.cli", "sentences", "-s", "charboundary",
+         "--charboundary-model", str(model), str(doc)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert not marker.exists(), "loading the model file ran the command it carries"
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: refusing to load charboundary model")
+    assert "os.system" in lines[0] and str(model) in lines[0]
+    assert proc.stdout == ""
+
+
+def test_crafted_model_file_is_refused_by_the_api(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    model = _crafted_model(tmp_path / "evil.skops", f"touch {marker}", compress=False)
+    with pytest.raises(UsageError, match=r"refusing to load .*os\.system"):
+        CharBoundarySplitter(charboundary_model=str(model)).load()
+    assert not marker.exists()
+
+
+def test_a_saved_charboundary_model_file_loads(tmp_path: Path) -> None:
+    """A legitimate user model (here: the bundled one, saved by charboundary) still loads."""
+    path = tmp_path / "mine.skops"
+    CharBoundarySplitter(charboundary_onnx=False).load().save(str(path), compress=False)
+    mine = CharBoundarySplitter(charboundary_model=str(path), charboundary_onnx=False)
+    text = "Dr. Smith went to Washington. He arrived at 5 p.m. on Monday! Did he stay?"
+    assert mine.split(text) == CharBoundarySplitter(charboundary_onnx=False).split(text)
+    assert len(mine.split(text)) >= 2
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file", lzma.compress(b"still not a zip")],
+                         ids=["empty", "not-a-zip", "xz-not-a-zip"])
+def test_unreadable_model_file_is_a_one_line_usage_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.skops"
+    path.write_bytes(content)
+    with pytest.raises(UsageError) as info:
+        CharBoundarySplitter(charboundary_model=str(path)).load()
+    assert "cannot read charboundary model" in str(info.value) and "\n" not in str(info.value)
+    assert os.fspath(path) in str(info.value)

@@ -160,9 +160,10 @@ def test_paragraph_mode_uses_the_higher_threshold(sat_torch: SatSplitter, news) 
 def test_registry_builds_it_with_declared_options(tiny_sat: Path) -> None:
     s = registry.create("splitters", "sat", {
         "sat_model": str(tiny_sat), "sat_threshold": 0.4, "stride": 32, "device": "cpu",
-        "max_tokens": 99,  # another component's option: ignored
     })
     assert isinstance(s, SatSplitter) and s.threshold == 0.4 and s.stride == 32
+    with pytest.raises(TypeError, match="splitter 'sat' takes no option 'max_tokens'"):
+        registry.create("splitters", "sat", {"sat_model": str(tiny_sat), "max_tokens": 99})
 
 
 # -- thresholds -------------------------------------------------------------------------------
@@ -283,3 +284,12 @@ def test_cli_flags_reach_the_splitter(tiny_sat: Path, tmp_path: Path) -> None:
     assert "".join(table.column("text").to_pylist()) == doc.read_text(encoding="utf-8")
     bad = CliRunner().invoke(app, [*base, "--sat-newlines", "sometimes"])
     assert bad.exit_code == 2 and bad.stderr.startswith("Error: --sat-newlines 'sometimes'")
+
+
+def test_hub_id_without_network_fails_fast_with_a_local_directory_hint(tmp_path: Path) -> None:
+    """-s sat with a hub id on a machine that cannot reach the hub: one line in seconds."""
+    from offline_cli import assert_quick_local_dir_hint, run_without_hub
+
+    proc, seconds = run_without_hub(["sentences", "-s", "sat", "--sat-model", "sat-3l-sm"], tmp_path)
+    line = assert_quick_local_dir_hint(proc, seconds)
+    assert "sat-3l-sm" in line and "--sat-model" in line

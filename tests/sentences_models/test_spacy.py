@@ -94,5 +94,7 @@ def test_unknown_model_and_language() -> None:
 
 
 def test_registry() -> None:
-    s = registry.create("splitters", "spacy", {"lang": "de", "batch_size": 8, "stride": 3})
+    s = registry.create("splitters", "spacy", {"lang": "de", "batch_size": 8})
     assert isinstance(s, SpacySplitter) and s.batch_size == 8 and s.lang == "de"
+    with pytest.raises(TypeError, match="takes no option 'stride'"):
+        registry.create("splitters", "spacy", {"lang": "de", "stride": 3})

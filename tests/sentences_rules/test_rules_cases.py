@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from segtool import registry
+from segtool.options import specs_of
 from segtool.sentences.rules import RulesSplitter
 
 
@@ -72,7 +73,9 @@ def test_hard_wrapped_text_joins_lines() -> None:
 
 
 def test_lang_option_through_registry() -> None:
-    splitter = registry.create("splitters", "rules", {"lang": "de", "unrelated": 1})
+    splitter = registry.create("splitters", "rules", {"lang": "de"})
     assert isinstance(splitter, RulesSplitter)
     assert splitter.lang == "de"
-    assert registry.option_names(RulesSplitter) == ["lang"]
+    assert [s.name for s in specs_of(RulesSplitter)] == ["lang"]
+    with pytest.raises(TypeError, match="splitter 'rules' takes no option 'unrelated'"):
+        registry.create("splitters", "rules", {"lang": "de", "unrelated": 1})

@@ -1,0 +1,5 @@
+"""``python -m segtool.cli``: the same as the ``segtool`` command."""
+
+from segtool.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""Option bundles several commands share: input, output and run options.
+
+Declared once here and used by every command that takes them; component
+options are not here — they are generated from the components' own
+declarations (:mod:`segtool.cli.component_flags`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+
+class OnError(StrEnum):
+    stop = "stop"
+    skip = "skip"
+
+
+class OutFormat(StrEnum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class EncodingErrors(StrEnum):
+    strict = "strict"
+    replace = "replace"
+
+
+Inputs = Annotated[
+    list[str] | None,
+    typer.Argument(help="Files, directories (recursive), globs, or - for stdin. "
+                        "With none and piped stdin, stdin is read.", show_default=False),
+]
+InputFormat = Annotated[str | None, typer.Option(
+    "--input-format", help="txt, md, html, jsonl or parquet (default: from the extension; "
+    "stdin: txt).", rich_help_panel="Input")]
+TextField = Annotated[str, typer.Option(help="JSONL/Parquet field holding the text.",
+                                        rich_help_panel="Input")]
+IdField = Annotated[str | None, typer.Option(
+    help="JSONL/Parquet field holding the document id (default: SOURCE#N).",
+    rich_help_panel="Input")]
+EncErrors = Annotated[EncodingErrors, typer.Option(
+    "--encoding-errors", help="strict: invalid UTF-8 is an error; replace: use U+FFFD.",
+    rich_help_panel="Input")]
+BlockMiB = Annotated[int, typer.Option(
+    "--block-mib", min=1, help="Text files larger than this are processed in blocks cut at "
+    "paragraph breaks (bounded memory; offsets stay global).", rich_help_panel="Input")]
+
+Output = Annotated[str | None, typer.Option(
+    "--output", "-o", help="Output file (default: JSONL on stdout). A file is written "
+    "atomically and keeps its permissions; a device, FIFO or /dev/stdout is written directly.",
+    rich_help_panel="Output")]
+Format = Annotated[OutFormat | None, typer.Option(
+    "--format", "-f", help="Output format (default: parquet for -o *.parquet or *.pq, "
+    "else jsonl).", rich_help_panel="Output", show_default=False)]
+OnErrorOpt = Annotated[OnError, typer.Option(
+    "--on-error", help="stop: the first bad document stops the run (exit 1, no output file); "
+    "skip: report bad documents on stderr and go on.", rich_help_panel="Output")]
+ErrorsFile = Annotated[str | None, typer.Option(
+    "--errors-file", help="With --on-error skip: also write each skipped document as JSONL.",
+    rich_help_panel="Output")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.",
+                                     rich_help_panel="Run")]
+Jobs = Annotated[int, typer.Option(
+    "--jobs", "-j", min=0, help="Worker processes for splitting and chunking (0: one per CPU "
+    "core). Output is identical for any value.", rich_help_panel="Run")]
+
+Splitter = Annotated[str, typer.Option("--splitter", "-s", help="Sentence splitter "
+                                       "(segtool list).", rich_help_panel="Splitter")]
+Chunker = Annotated[str, typer.Option("--chunker", "-c", help="Chunking strategy "
+                                      "(segtool list).", rich_help_panel="Chunker")]
+
+def read_options(input_format: str | None, text_field: str, id_field: str | None,
+               encoding_errors: EncodingErrors, block_mib: int) -> dict[str, Any]:
+    return {"input_format": input_format, "text_field": text_field, "id_field": id_field,
+            "encoding_errors": encoding_errors.value, "block_bytes": block_mib * 1024 * 1024}

@@ -1,0 +1,212 @@
+"""``segtool sentences`` and ``segtool chunk``: read, split, chunk, write.
+
+Both commands take the shared input/output/run bundles plus one flag per
+declared option of every registered splitter (and chunker), generated from the
+declarations.  Values the user gave are routed to the selected components
+(:func:`segtool.selection.route`); the executor runs the pipeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from segtool.cli.app import app
+from segtool.cli.bundles import (
+    BlockMiB,
+    Chunker,
+    EncErrors,
+    EncodingErrors,
+    ErrorsFile,
+    Format,
+    IdField,
+    InputFormat,
+    Inputs,
+    Jobs,
+    OnError,
+    OnErrorOpt,
+    OutFormat,
+    Output,
+    Quiet,
+    Splitter,
+    TextField,
+    read_options,
+)
+from segtool.cli.component_flags import with_component_flags
+from segtool.cli.errors import Debug, guarded
+from segtool.types import BadInput, UsageError
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _resolve_inputs(inputs: list[str] | None) -> list[str]:
+    if inputs:
+        return inputs
+    if _stdin_is_tty():
+        raise UsageError("no input — give files, directories or globs, or pipe text to stdin "
+                         "(use - for stdin explicitly)")
+    return ["-"]
+
+
+class _Progress:
+    """Rich progress on stderr, only when stderr is a terminal and not --quiet."""
+
+    def __init__(self, enabled: bool, what: str) -> None:
+        self.enabled = enabled
+        self.what = what
+        self._progress: Any = None
+
+    def wrap(self, records: Iterable[dict[str, Any]], stats: Any) -> Iterator[dict[str, Any]]:
+        if not self.enabled:
+            yield from records
+            return
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("", total=None)
+            for n, rec in enumerate(records, 1):
+                if n % 500 == 0:
+                    progress.update(task, description=f"{stats.documents:,} documents → "
+                                                      f"{n:,} {self.what}")
+                yield rec
+
+
+def _summary(stats: Any, what: str, output: str | None) -> None:
+    parts = [f"{stats.documents:,} document{'s' if stats.documents != 1 else ''}"]
+    if stats.empty_documents:
+        parts.append(f"{stats.empty_documents:,} empty")
+    if stats.skipped:
+        parts.append(f"{stats.skipped:,} skipped")
+    where = f" → {output}" if output else ""
+    sys.stderr.write(f"segtool: {', '.join(parts)}; {stats.records:,} {what}{where}\n")
+
+
+def run_pipeline(
+    *, kind: str, inputs: list[str] | None, read_opts: dict[str, Any], splitter: str,
+    chunker: str | None, values: dict[str, Any], output: str | None, fmt: OutFormat | None,
+    on_error: OnError, errors_file: str | None, quiet: bool, jobs: int = 1,
+) -> None:
+    from segtool import executor, registry
+    from segtool.pipeline import Pipeline
+    from segtool.readers import ReadOptions, expand_inputs, read_documents
+    from segtool.selection import build, identity_key, route
+    from segtool.writers.jsonl import JsonlWriter
+    from segtool.writers.output import (
+        check_distinct,
+        check_format,
+        check_target,
+        open_target,
+        stdout_target,
+    )
+
+    selection = route(values, splitter, chunker)  # a flag no selected component takes: exit 2
+    if errors_file is not None and on_error is not OnError.skip:
+        raise UsageError("--errors-file only applies with --on-error skip")
+    # Every destination is checked before anything is read or any model loaded.
+    requested = fmt.value if fmt else None
+    if output is None:
+        if requested == "parquet":
+            raise UsageError("--format parquet needs -o FILE (Parquet is not streamed to stdout)")
+        target, fmt_name = stdout_target(), "jsonl"
+    else:
+        target = check_target(output, "-o")
+        fmt_name = check_format(target, requested)
+    targets = [target]
+    if errors_file is not None:
+        errors_target = check_target(errors_file, "--errors-file")
+        if check_format(errors_target, None) != "jsonl":
+            raise UsageError(f"--errors-file {errors_file}: the errors file is JSON Lines — "
+                             "name it .jsonl")
+        targets.append(errors_target)
+    sources = expand_inputs(_resolve_inputs(inputs))
+    check_distinct(targets, sources)
+
+    split, chunk = build(selection)
+    writer = registry.create("writers", fmt_name, {"kind": kind})
+    docs = read_documents(sources, ReadOptions(**read_opts))
+
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open_target(target))
+        errors_out = stack.enter_context(open_target(targets[1])) if errors_file else None
+        errors_jsonl = JsonlWriter()
+
+        def report(bad: BadInput) -> None:
+            # streamed, never collected: a run with millions of bad records stays small
+            sys.stderr.write(f"skipped: {bad.message()}\n")
+            if errors_out is not None:
+                errors_jsonl.write([{"source": bad.source, "location": bad.location,
+                                     "reason": bad.reason}], errors_out)
+
+        pipeline = Pipeline(split, chunk, key=identity_key(selection, split, chunk),
+                            on_error=on_error.value, on_bad=report)
+        progress = _Progress(enabled=not quiet and sys.stderr.isatty(), what=kind)
+        records = progress.wrap(executor.run(pipeline, docs, selection=selection, jobs=jobs),
+                                pipeline.stats)
+        writer.write(records, out, flush_each=out.isatty())
+    if not quiet:
+        _summary(pipeline.stats, kind, output)
+
+
+@app.command()
+@with_component_flags(("splitters",))
+def sentences(
+    inputs: Inputs = None,
+    splitter: Splitter = "rules",
+    input_format: InputFormat = None,
+    text_field: TextField = "text",
+    id_field: IdField = None,
+    encoding_errors: EncErrors = EncodingErrors.strict,
+    block_mib: BlockMiB = 64,
+    output: Output = None,
+    fmt: Format = None,
+    on_error: OnErrorOpt = OnError.stop,
+    errors_file: ErrorsFile = None,
+    jobs: Jobs = 1,
+    quiet: Quiet = False,
+    debug: Debug = False,
+    component_values: dict[str, Any] | None = None,
+) -> None:
+    """Split documents into sentences: one record per sentence (doc_id, index, start, end, text)."""
+    guarded(debug, lambda: run_pipeline(
+        kind="sentences", inputs=inputs,
+        read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib),
+        splitter=splitter, chunker=None, values=component_values or {}, output=output, fmt=fmt,
+        on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
+
+
+@app.command()
+@with_component_flags(("splitters", "chunkers"))
+def chunk(
+    inputs: Inputs = None,
+    chunker: Chunker = "window",
+    splitter: Splitter = "rules",
+    input_format: InputFormat = None,
+    text_field: TextField = "text",
+    id_field: IdField = None,
+    encoding_errors: EncErrors = EncodingErrors.strict,
+    block_mib: BlockMiB = 64,
+    output: Output = None,
+    fmt: Format = None,
+    on_error: OnErrorOpt = OnError.stop,
+    errors_file: ErrorsFile = None,
+    jobs: Jobs = 1,
+    quiet: Quiet = False,
+    debug: Debug = False,
+    component_values: dict[str, Any] | None = None,
+) -> None:
+    """Split documents into sentences and group them into chunks: one record per chunk."""
+    guarded(debug, lambda: run_pipeline(
+        kind="chunks", inputs=inputs,
+        read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib),
+        splitter=splitter, chunker=chunker, values=component_values or {}, output=output,
+        fmt=fmt, on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
