@@ -3,7 +3,7 @@
 
 charboundary's quote-balance feature counts quotes over the whole prefix of the
 text for every quote character, so a single call's time grows super-linearly
-with the text (MODELS.md: 5 MB in one call ~300 s, in ~50 KB blocks ~15 s).
+with the text (the offline-model notes in the README: 5 MB in one call ~300 s, in ~50 KB blocks ~15 s).
 The splitter therefore feeds it blocks cut at paragraph breaks.  This measures
 both on the first ``--chars`` characters (default 5,000,000) of the bench
 corpus's ``single_20MiB.txt``, for each block size in ``--blocks``, and runs

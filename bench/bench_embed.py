@@ -2,7 +2,7 @@
 """Sentence-embedding throughput: batched across documents vs one call per document.
 
 Model-based components in segtool hand *all* sentences of a batch of documents
-to the embedder in one call (DESIGN.md §1).  This measures what that buys over
+to the embedder in one call (docs/architecture.md).  This measures what that buys over
 the naive loop (one ``embed`` call per document) for the two offline
 embedders, on the first ``--docs`` documents of the bench corpus's
 ``many_small_10k.jsonl`` (Gutenberg pieces of ~2 KB), sentences cut by

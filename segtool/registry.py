@@ -95,15 +95,9 @@ def resolve(kind: str, name: str) -> Any:
 
 def missing_requirements(component: Any) -> list[str]:
     """Importable modules the component declares in ``requires`` but are absent."""
-    missing = []
-    for module in getattr(component, "requires", ()):
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(module)
-    return missing
+    from segtool.models.libraries import installed
+
+    return [module for module in getattr(component, "requires", ()) if not installed(module)]
 
 
 def ensure_installed(kind: str, name: str, component: Any) -> None:

@@ -2,7 +2,7 @@
 
 Offsets are Python ``str`` indices, half-open ``[start, end)``.  A chunk never
 stores its own text: text is always ``doc.text[start:end]`` so it cannot drift
-from the source (DESIGN.md §2).  Standard library only, so importing the data
+from the source (docs/architecture.md).  Standard library only, so importing the data
 model never pulls a heavy dependency.
 """
 
@@ -82,7 +82,7 @@ class BadInput:
 
 
 class SegtoolError(Exception):
-    """An error the CLI reports as one line; ``exit_code`` follows DESIGN.md §4."""
+    """An error the CLI reports as one line; ``exit_code`` follows docs/architecture.md."""
 
     exit_code: int = 1
 

@@ -2,7 +2,7 @@
 
 Set before anything imports torch or transformers: a hub access must fail fast
 instead of hanging, and on 2-core CI machines torch's default threading made
-small tensor ops hundreds of times slower under load (MODELS.md).
+small tensor ops hundreds of times slower under load .
 """
 
 from __future__ import annotations

@@ -104,11 +104,6 @@ class LmChunker(Component):
     def _prepare(self, lm: Any) -> None:
         """Per-model set-up a subclass needs once the LM is loaded (answer ids, checks)."""
 
-    def __getstate__(self) -> dict[str, Any]:  # ship options, not the model, to workers
-        state = self.__dict__.copy()
-        state["_lm"] = None
-        return state
-
     def _chunks(self, texts: Sequence[str], sentences: Sequence[Sequence[Span]],
                 breaks: Sequence[Sequence[int]]) -> list[list[ChunkSpan]]:
         """Chunks from "a new chunk starts at sentence k" lists, one per document."""

@@ -1,4 +1,4 @@
-"""Margin-sampling chunker (Meta-Chunking, ALGORITHMS.md "margin").
+"""Margin-sampling chunker (Meta-Chunking, docs/algorithms.md "margin").
 
 For each next sentence ``s`` and the text ``c`` of the chunk being built (or
 only the previous sentence, ``margin_context="previous"``) a causal LM is asked,
@@ -41,7 +41,7 @@ from segtool.chunkers.metachunk import MarginThreshold
 from segtool.options import Opt
 from segtool.types import ChunkSpan, Span, UsageError
 
-# ALGORITHMS.md, verbatim ({cs} = "c s").
+# docs/algorithms.md, verbatim ({cs} = "c s").
 MARGIN_PROMPT = (
     "This is a text chunking task. You are a text analysis expert. Please choose one of the "
     "following two options based on the logical structure and semantic content of the provided "

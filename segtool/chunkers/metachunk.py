@@ -1,4 +1,4 @@
-"""Meta-Chunking decision rules, free of any model (ALGORITHMS.md, "margin" and "perplexity").
+"""Meta-Chunking decision rules, free of any model (docs/algorithms.md, "margin" and "perplexity").
 
 Keeping the rules pure means they can be tested against hand-computed
 sequences ("faithful" tests) and reused by both LM chunkers, whatever produced

@@ -1,4 +1,4 @@
-"""Perplexity chunker (Meta-Chunking PPL chunking, ALGORITHMS.md "perplexity").
+"""Perplexity chunker (Meta-Chunking PPL chunking, docs/algorithms.md "perplexity").
 
 One causal-LM pass over each document (sliding windows of ``lm_window_tokens``
 with carried context for long texts; windows of all documents in the
@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from segtool.chunkers.lm_chunker import LmChunker, LmOptions
 from segtool.chunkers.metachunk import (

@@ -1,7 +1,7 @@
 """Semantic chunker: break where neighbouring sentences stop being similar.
 
 1. Embed every sentence of every document in the batch with *one* embedder
-   call (cross-document batching, DESIGN.md §1).
+   call (cross-document batching, docs/architecture.md).
 2. Distance ``d_i = 1 − cos(e_i, mean(e_{i−k} … e_{i−1}))`` between sentence
    ``i`` and the mean of the ``k = semantic_window`` sentences before it
    (``k = 1``: plain neighbours).  ``d`` has one value per sentence boundary.

@@ -10,7 +10,7 @@ state), the output does not depend on the batch size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -68,13 +68,3 @@ def run_batched(
     return results  # type: ignore[return-value]
 
 
-def chunked(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Consecutive lists of at most ``size`` items (documents flowing through a stage)."""
-    batch: list[T] = []
-    for item in iterable:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -4,7 +4,7 @@ Every model-based component that needs vectors (the semantic chunker, the
 retrieval evaluation, intent chunking) asks :func:`get_embedder` for an
 :class:`Embedder` and calls ``embed(texts)`` once with *all* the texts it has
 — sentences of many documents, questions, chunks — so a GPU or a many-core CPU
-stays busy even when each document is short (DESIGN.md §1).
+stays busy even when each document is short (docs/architecture.md).
 
 Guarantees, whatever the backend:
 
@@ -50,10 +50,11 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from segtool.models.batching import run_batched
 from segtool.models.hub import hub_available, offline_reason, offline_requested
+from segtool.models.libraries import installed, quiet_loading
 from segtool.types import UsageError
 
 if TYPE_CHECKING:
@@ -103,13 +104,14 @@ class _SentenceTransformerBackend(_Backend):
 
         resolved = resolve_device(device)
         configure_threads()
-        _quiet_transformers()
         from sentence_transformers import SentenceTransformer
 
         local = os.path.isdir(source)
         offline = not local and not hub_available()  # fail fast when the hub cannot answer
         try:
-            self.model = SentenceTransformer(source, device=resolved, local_files_only=offline)
+            with quiet_loading("sentence_transformers"):
+                self.model = SentenceTransformer(source, device=resolved,
+                                                 local_files_only=offline)
         except Exception as exc:
             raise UsageError(_load_failure(display, source, local, exc)) from None
         self.model.eval()
@@ -276,10 +278,6 @@ class CachedEmbedder:
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         return self.inner.token_lengths(texts)
 
-    def close(self) -> None:
-        self._db.close()
-
-
 # --------------------------------------------------------------------------- resolution
 
 _LABELS = {"minilm": "all-MiniLM-L6-v2", "model2vec": MODEL2VEC_CACHE_NAME}
@@ -402,28 +400,10 @@ def _is_model2vec_dir(path: str) -> bool:
 
 
 def _fingerprint(directory: str, label: str | None = None) -> str:
-    """A content-derived id for a local model directory (cache keys, reports).
+    """``name@hash``: a readable name and the content hash of the model's files."""
+    from segtool.models.fingerprint import path_fingerprint
 
-    Small files are hashed whole; large weight files by size plus their first
-    and last MiB, so fingerprinting a 90 MB model costs milliseconds while any
-    re-built or replaced model gets a new id.
-    """
-    h = hashlib.sha256()
-    root = Path(directory)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        if rel.startswith(".") or rel == "README.md":
-            continue
-        size = path.stat().st_size
-        h.update(f"{rel}\0{size}\0".encode())
-        with open(path, "rb") as fh:
-            if size <= 4 << 20:
-                h.update(fh.read())
-            else:
-                h.update(fh.read(1 << 20))
-                fh.seek(-(1 << 20), os.SEEK_END)
-                h.update(fh.read())
-    return f"{label or root.name}@{h.hexdigest()[:16]}"
+    return f"{label or Path(directory).name}@{path_fingerprint(directory)}"
 
 
 def _dedupe(texts: Sequence[str]) -> tuple[list[str], list[int]]:
@@ -440,22 +420,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def _require(module: str, display: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
+    if not installed(module):
         raise UsageError(f"embedder {display!r} needs: pip install 'segtool[semantic]'")
-
-
-def _quiet_transformers() -> None:
-    """No progress bars from a library call (DESIGN.md §6.4)."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except Exception:  # pragma: no cover - transformers layout changed
-        pass
 
 
 def _load_failure(display: str, source: str, local: bool, exc: BaseException) -> str:
@@ -471,7 +437,3 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
-def describe(embedder: Any) -> dict[str, Any]:
-    """Identity and shape of an embedder, for reports and ``config()``."""
-    return {"identity": embedder.identity, "dim": embedder.dim,
-            "max_input_tokens": embedder.max_input_tokens}

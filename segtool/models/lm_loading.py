@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from segtool.models.hub import hub_available, offline_reason, offline_requested
+from segtool.models.libraries import installed, quiet_loading
 from segtool.types import UsageError
 
 SMOLLM2_ALIAS = "smollm2"
@@ -117,20 +118,13 @@ def check_requirements(source: LMSource) -> None:
     needed = ["torch", "transformers"]
     if source.kind == "gguf" or source.gguf_file:
         needed += ["gguf", "accelerate"]
-    missing = [m for m in needed if not _importable(m)]
+    missing = [m for m in needed if not installed(m)]
     if missing:
         what = "to load the GGUF model" if "gguf" in needed else "to load the causal LM"
         raise UsageError(
             f"{', '.join(missing)} not installed (needed {what} {source.label!r}) — "
             f"needs: {_INSTALL_HINT}"
         )
-
-
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def gguf_cache_key(path: Path) -> str:
@@ -175,7 +169,7 @@ def dequantise_gguf(source: LMSource, *, log: Any = None) -> Path:
         log(f"dequantising {source.gguf_path} (once; cached in {target}) …")
     directory, name = source.location, source.gguf_file
     try:
-        with _quiet_transformers():
+        with quiet_loading():
             tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=name)
             model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name,
                                                          dtype=torch.float32)
@@ -203,7 +197,7 @@ def dequantise_gguf(source: LMSource, *, log: Any = None) -> Path:
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the cache is an ordinary dir
     try:
-        with _quiet_transformers():
+        with quiet_loading():
             model.save_pretrained(tmp, safe_serialization=True)
             tokenizer.save_pretrained(tmp)
         marker = {"format": CACHE_FORMAT, "source": str(source.gguf_path),
@@ -242,7 +236,7 @@ def load_model_and_tokenizer(
     if local:
         kwargs["local_files_only"] = True
     try:
-        with _quiet_transformers():
+        with quiet_loading():
             tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
             model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, use_safetensors=True,
                                                          **kwargs)
@@ -275,22 +269,6 @@ def _load_error(source: LMSource, exc: BaseException) -> UsageError:
         f"--lm {source.label}: could not load the model ({_short(exc)}) — the directory needs "
         "config.json, *.safetensors weights and tokenizer files"
     )
-
-
-class _quiet_transformers:
-    """Silence transformers' progress bars while loading (library calls print nothing)."""
-
-    def __enter__(self) -> None:
-        from transformers.utils import logging as hf_logging
-
-        self._was = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()
-
-    def __exit__(self, *exc: object) -> None:
-        from transformers.utils import logging as hf_logging
-
-        if self._was:
-            hf_logging.enable_progress_bar()
 
 
 def prepare_smollm2(log: Any = None) -> Path:

@@ -1,6 +1,6 @@
 """Sentence-boundary detection (SBD) quality: precision / recall / F1 over end offsets.
 
-ALGORITHMS.md defines the metric: compare predicted sentence *end* offsets with
+docs/algorithms.md defines the metric: compare predicted sentence *end* offsets with
 gold end offsets, leave out each document's final end (trivially a boundary),
 and compare offsets after stripping trailing whitespace.  Whether a splitter
 puts the space after a full stop into the sentence or into the next one is a

@@ -46,33 +46,6 @@ def spans_from_ends(text: str, ends: Iterable[int]) -> list[Span]:
     return spans
 
 
-def spans_from_pieces(text: str, pieces: Sequence[str], *, who: str) -> list[Span]:
-    """Map strings a library returned back onto ``text`` with a running cursor.
-
-    Libraries such as wtpsplit return sentence strings, sometimes with
-    whitespace stripped.  The cursor only moves forward and skips whitespace, so
-    repeated sentences map to the right place (unlike ``str.find`` from 0); a
-    piece that does not match at the cursor is a bug, reported loudly.
-    """
-    ends: list[int] = []
-    cursor = 0
-    n = len(text)
-    for piece in pieces:
-        core = piece.strip()
-        if not core:
-            continue
-        while cursor < n and text[cursor].isspace() and not text.startswith(core, cursor):
-            cursor += 1
-        if not text.startswith(core, cursor):
-            raise AssertionError(
-                f"{who}: returned text that does not match the input at offset {cursor}: "
-                f"{core[:40]!r}"
-            )
-        cursor += len(core)
-        ends.append(cursor)
-    return spans_from_ends(text, ends)
-
-
 class BaseSplitter(Component):
     """Convenience base: implement ``split`` for one text, get ``split_batch``.
 

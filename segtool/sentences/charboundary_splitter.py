@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import os
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
+from segtool.models.hub import offline_requested
+from segtool.models.libraries import quiet_loading
 from segtool.options import Opt
 from segtool.sentences.base import BaseSplitter, spans_from_ends
 from segtool.types import Span, UsageError
@@ -66,14 +66,6 @@ TRUSTED_MODEL_TYPES = (
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _MARGIN = 64
 _DOWNLOAD_BASE = "https://github.com/alea-institute/charboundary/raw/refs/heads/main/charboundary/resources"
-
-
-def offline() -> bool:
-    """Has the user asked segtool (or the HF stack) not to touch the network?"""
-    return any(
-        os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
-        for var in ("SEGTOOL_OFFLINE", "HF_HUB_OFFLINE")
-    )
 
 
 def load_model_file(path: str) -> Any:
@@ -110,7 +102,7 @@ def load_model_file(path: str) -> Any:
             "from a source you trust, or --charboundary-model small"
         )
     try:
-        with _quiet():
+        with quiet_loading("charboundary"):
             data = load(io.BytesIO(raw), trusted=list(untrusted))
     except Exception as exc:
         raise bad(_short(exc)) from None
@@ -159,23 +151,6 @@ def text_blocks(text: str, max_chars: int) -> list[tuple[int, int]]:
         start = cut
     blocks.append((start, n))
     return blocks
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """charboundary prints and logs download progress; sklearn warns about pickle versions.
-
-    Our own one-line error says what went wrong, so their output is held back.
-    """
-    log = logging.getLogger("charboundary")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        log.setLevel(level)
 
 
 @dataclass(frozen=True)
@@ -233,12 +208,12 @@ class CharBoundarySplitter(BaseSplitter):
                 f"--charboundary-model {name!r}: neither {', '.join(MODELS)} nor a model file — "
                 "pass small, or the path of a .skops/.skops.xz model"
             )
-        with _quiet():
+        with quiet_loading("charboundary"):
             path = get_model_path(name, use_onnx=False, download=False)
-            if path is None and not offline():
+            if path is None and not offline_requested():
                 path = get_model_path(name, use_onnx=False, download=True)
         if path is None:
-            why = "offline" if offline() else "download failed"
+            why = "offline" if offline_requested() else "download failed"
             raise UsageError(
                 f"charboundary model {name!r} is not installed ({why}); only 'small' is bundled "
                 f"with charboundary — use --charboundary-model small, or download "
@@ -253,7 +228,7 @@ class CharBoundarySplitter(BaseSplitter):
         path, onnx_path = self._model_file()
         segmenter = load_model_file(path)
         if self.use_onnx and onnx_path:
-            with _quiet():
+            with quiet_loading("charboundary"):
                 try:
                     import onnxruntime  # noqa: F401
 
@@ -273,7 +248,7 @@ class CharBoundarySplitter(BaseSplitter):
         for start, end in text_blocks(text, self.block_chars):
             lo = max(0, start - _MARGIN)
             hi = min(n, end + _MARGIN)
-            with _quiet():
+            with quiet_loading("charboundary"):
                 spans = segmenter.get_sentence_spans(text[lo:hi])
             ends.extend(lo + e for _, e in spans if start < lo + e <= end)
         return ends

@@ -52,11 +52,12 @@ import contextlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
+from segtool.models.libraries import quiet_loading
 from segtool.options import BatchSize, Device, Dtype, Opt
 from segtool.sentences.base import BaseSplitter, spans_from_ends
 from segtool.sentences.paragraphs import PARAGRAPH_BREAK
@@ -105,27 +106,6 @@ def _has_visible(text: str) -> bool:
 
 def _has_tokens(sat: Any, text: str) -> bool:
     return bool(sat.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-
-
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """No progress bars or advice from transformers while it works for us.
-
-    stderr belongs to segtool's own progress and errors; transformers' notes
-    ("model of type xlm-token ...", deprecations) are noise to a CLI user.
-    """
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 @dataclass(frozen=True)
@@ -317,7 +297,7 @@ class SatSplitter(BaseSplitter):
                 warnings.simplefilter("ignore")
                 from wtpsplit import SaT
 
-                with _quiet_transformers():
+                with quiet_loading():
                     sat = SaT(self.sat_model, **kwargs)
         except UsageError:
             raise
@@ -406,7 +386,7 @@ class SatSplitter(BaseSplitter):
         order = sorted(todo, key=lambda i: (lengths[i], i))
         for group in self._groups(order, lengths):
             batch = [texts[i] for i in group]
-            with _quiet_transformers():
+            with quiet_loading():
                 probs = list(sat.predict_proba(
                     batch,
                     stride=self.stride,

@@ -107,9 +107,9 @@ def build_tiny_lm(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        from segtool.models.lm_loading import _quiet_transformers
+        from segtool.models.libraries import quiet_loading
 
-        with _quiet_transformers():
+        with quiet_loading():
             model.save_pretrained(tmp, safe_serialization=True)
             tokenizer.save_pretrained(tmp)
         if target.exists():

@@ -1,6 +1,6 @@
 """A small SaT-compatible model, trained in about a minute on CPU, for tests and benchmarks.
 
-No offline source of the real SaT weights exists (MODELS.md), yet the real
+No offline source of the real SaT weights exists , yet the real
 wtpsplit loading and inference code should run in tests on both backends.  This
 builds a model directory that wtpsplit loads exactly like a downloaded one:
 

@@ -16,7 +16,6 @@ class JsonlWriter:
     summary: ClassVar[str] = "JSON Lines, one record per line (default; stdout without -o)"
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
-    streams_to_stdout: ClassVar[bool] = True
 
     def __init__(self, *, kind: str = "chunks") -> None:
         self.kind = kind

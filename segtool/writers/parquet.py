@@ -36,7 +36,6 @@ class ParquetWriter:
     summary: ClassVar[str] = "Apache Parquet with a fixed schema (needs -o FILE)"
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
-    streams_to_stdout: ClassVar[bool] = False
 
     def __init__(self, *, kind: str = "chunks") -> None:
         self.kind = kind

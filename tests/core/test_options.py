@@ -183,3 +183,29 @@ def _tokenizer_json() -> Path:
     if not found:
         pytest.fail("no tokenizer.json under the segtool cache — run python -m segtool.prepare")
     return found[0]
+
+
+def _all_cli_flags() -> set[str]:
+    flags: set[str] = set()
+
+    def walk(cmd) -> None:
+        flags.update(_flags(cmd))
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+
+    walk(typer.main.get_command(app))
+    return flags
+
+
+def test_readme_option_tables_agree_with_the_declarations():
+    """Every declared option is documented, and every flag the README names exists."""
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", readme))
+    mentioned |= {"--" + m for m in re.findall(r"--\[no-\]([a-z][a-z0-9-]+)", readme)}
+    for kind, name, component in _components():
+        for spec in specs_of(component):
+            assert spec.flag in mentioned, f"{kind} {name}: {spec.flag} is not in the README"
+    unknown = sorted(m for m in mentioned if m not in _all_cli_flags() | {"--help", "--version"})
+    assert not unknown, f"the README names flags segtool does not have: {unknown}"

@@ -30,7 +30,8 @@ def test_help_imports_no_heavy_dependency():
         "import sys\nfrom segtool.cli import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
     )
-    assert not [m for m in HEAVY if m in mods]
+    # --help loads every component class to list its declared options: declarations only
+    assert not [m for m in (*HEAVY, "numpy", "pyarrow", "tiktoken", "nupunkt") if m in mods]
 
 
 def test_rules_window_run_imports_no_heavy_dependency():

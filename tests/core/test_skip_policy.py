@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from segtool.selection import Selection, build
 from segtool.pipeline import Pipeline
+from segtool.selection import Selection, build
 from segtool.types import BadInput, Document
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}

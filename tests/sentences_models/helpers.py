@@ -27,7 +27,7 @@ texts = st.one_of(
 
 
 def assert_tiles(text: str, spans: Sequence[Span]) -> None:
-    """The tiling invariant of DESIGN.md §2, with a readable failure."""
+    """The tiling invariant of docs/architecture.md, with a readable failure."""
     if not text:
         assert spans == []
         return
