@@ -139,13 +139,14 @@ def run(pipeline: Pipeline, items: Iterable[Document | BadInput], *, selection: 
 def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]],
                   selection: Selection, jobs: int) -> Iterator[Record]:
     """Yield the records of ``pipeline`` over ``batches``, computed by worker processes."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import resource_tracker
 
+    from segtool import spawn
+
     window = 2 * jobs
     pending: deque[tuple[list[Document | BadInput], Future[list[DocResult]] | None]] = deque()
-    context = multiprocessing.get_context("spawn")
+    context = spawn.context()  # workers never re-run the caller's script (segtool.spawn)
     with _stop_signals_blocked():
         # multiprocessing's helper process shields itself from SIGINT and SIGTERM only;
         # started here it also keeps SIGHUP blocked, so a hangup cannot kill it mid-run

@@ -38,6 +38,8 @@ from segtool.types import ChunkSpan, Span, UsageError
 
 Group = tuple[int, int]  # half-open range of unit indices
 COUNT_SLICE = 4096  # sentences per tokenizer call in batch_units (bounds the copies held)
+COUNT_CHARS = 1 << 22  # …and characters: long sentences flush the batch sooner
+COUNT_STEP = 256  # sentences copied at a time between those checks
 # A sentence longer than this (in characters) is never encoded whole: it goes
 # straight to the windowed cutter.  Below it, one tokenizer call per sentence is
 # cheap whatever the text (tiktoken stays near-linear up to ~64k-character pieces).
@@ -316,22 +318,25 @@ def batch_units(
 
     Sentences of many short documents go to the tokenizer together (one batched
     call for a Hugging Face tokenizer), but never more than ``COUNT_SLICE`` at a
-    time: the sentence strings are copies of the text, and holding all of a
-    64 MiB block's at once would double its memory (bounded-RSS promise of the
-    block reader).  A sentence longer than ``LONG_SENTENCE_CHARS`` is not
-    counted at all (an empty string stands in; its count is marked ``-1``): the
-    windowed cutter measures it piece by piece.
+    time, nor much more than ``COUNT_CHARS`` characters: the sentence strings
+    are copies of the text, and holding all of a 64 MiB block's at once would
+    double its memory (bounded-RSS promise of the block reader).  A sentence
+    longer than ``LONG_SENTENCE_CHARS`` is not counted at all (an empty string
+    stands in; its count is marked ``-1``): the windowed cutter measures it
+    piece by piece.
     """
     counts: list[int] = []
     pending: list[str] = []
+    chars = 0
     limit = LONG_SENTENCE_CHARS
     for text, spans in zip(texts, sentences, strict=True):
-        for lo in range(0, len(spans), COUNT_SLICE):
+        for lo in range(0, len(spans), COUNT_STEP):
             pending.extend([text[s.start : s.end] if s.end - s.start <= limit else ""
-                            for s in spans[lo : lo + COUNT_SLICE]])
-            if len(pending) >= COUNT_SLICE:
+                            for s in spans[lo : lo + COUNT_STEP]])
+            chars += spans[min(lo + COUNT_STEP, len(spans)) - 1].end - spans[lo].start
+            if len(pending) >= COUNT_SLICE or chars >= COUNT_CHARS:
                 counts.extend(tokenizer.counts(pending))
-                pending = []
+                pending, chars = [], 0
     if pending:
         counts.extend(tokenizer.counts(pending))
     out: list[list[Unit]] = []

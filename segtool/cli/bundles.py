@@ -31,46 +31,50 @@ class EncodingErrors(StrEnum):
 Inputs = Annotated[
     list[str] | None,
     typer.Argument(help="Files, directories (recursive), globs, or - for stdin. "
-                        "With none and piped stdin, stdin is read.", show_default=False),
+                        "With none and piped stdin, stdin is read.", show_default=False,
+                   metavar="INPUTS", rich_help_panel="Input"),
 ]
 InputFormat = Annotated[str | None, typer.Option(
     "--input-format", help="txt, md, html, jsonl or parquet (default: from the extension; "
-    "stdin: txt).", rich_help_panel="Input")]
+    "stdin: txt).", rich_help_panel="Input", metavar="FORMAT")]
 TextField = Annotated[str, typer.Option(help="JSONL/Parquet field holding the text.",
-                                        rich_help_panel="Input")]
+                                        rich_help_panel="Input", metavar="FIELD")]
 IdField = Annotated[str | None, typer.Option(
     help="JSONL/Parquet field holding the document id (default: SOURCE#N).",
-    rich_help_panel="Input")]
+    rich_help_panel="Input", metavar="FIELD")]
 EncErrors = Annotated[EncodingErrors, typer.Option(
     "--encoding-errors", help="strict: invalid UTF-8 is an error; replace: use U+FFFD.",
     rich_help_panel="Input")]
 BlockMiB = Annotated[int, typer.Option(
     "--block-mib", min=1, help="Text files larger than this are processed in blocks cut at "
-    "paragraph breaks (bounded memory; offsets stay global).", rich_help_panel="Input")]
+    "paragraph breaks (bounded memory; offsets stay global).", rich_help_panel="Input",
+    metavar="MIB")]
 
 Output = Annotated[str | None, typer.Option(
     "--output", "-o", help="Output file (default: JSONL on stdout). A file is written "
     "atomically and keeps its permissions; a device, FIFO or /dev/stdout is written directly.",
-    rich_help_panel="Output")]
+    rich_help_panel="Output", metavar="FILE")]
 Format = Annotated[OutFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: parquet for -o *.parquet or *.pq, "
     "else jsonl).", rich_help_panel="Output", show_default=False)]
 OnErrorOpt = Annotated[OnError, typer.Option(
     "--on-error", help="stop: the first bad document stops the run (exit 1, no output file); "
-    "skip: report bad documents on stderr and go on.", rich_help_panel="Output")]
+    "skip: report bad documents on stderr and go on.", rich_help_panel="Run")]
 ErrorsFile = Annotated[str | None, typer.Option(
     "--errors-file", help="With --on-error skip: also write each skipped document as JSONL.",
-    rich_help_panel="Output")]
+    rich_help_panel="Output", metavar="FILE")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.",
                                      rich_help_panel="Run")]
 Jobs = Annotated[int, typer.Option(
     "--jobs", "-j", min=0, help="Worker processes for splitting and chunking (0: one per CPU "
-    "core). Output is identical for any value.", rich_help_panel="Run")]
+    "core). Output is identical for any value.", rich_help_panel="Run", metavar="N")]
 
-Splitter = Annotated[str, typer.Option("--splitter", "-s", help="Sentence splitter "
-                                       "(segtool list).", rich_help_panel="Splitter")]
-Chunker = Annotated[str, typer.Option("--chunker", "-c", help="Chunking strategy "
-                                      "(segtool list).", rich_help_panel="Chunker")]
+Splitter = Annotated[str, typer.Option("--splitter", "-s", help="Sentence splitter (segtool "
+                                       "list --kind splitters).", rich_help_panel="Splitter",
+                                       metavar="NAME")]
+Chunker = Annotated[str, typer.Option("--chunker", "-c", help="Chunking strategy (segtool "
+                                      "list --kind chunkers).", rich_help_panel="Chunker",
+                                      metavar="NAME")]
 
 def read_options(input_format: str | None, text_field: str, id_field: str | None,
                encoding_errors: EncodingErrors, block_mib: int) -> dict[str, Any]:

@@ -11,6 +11,11 @@ component's own default applies otherwise, and a flag no selected component
 takes is an error instead of being dropped.  Runtime options that both a
 splitter and a chunker declare (device, batch size, dtype) also get
 ``--split-X``/``--chunk-X`` forms so each stage can have its own.
+
+In ``--help`` each flag is listed under its declared group (Splitter, Chunker
+or Model); any other group (a plugin that kept the default) is replaced by
+the stage of the components that declare the option, so every flag lands in
+one of the pipeline-stage sections.
 """
 
 from __future__ import annotations
@@ -27,6 +32,17 @@ from segtool.selection import declared_options
 
 _NOUN = {"splitters": "splitter", "chunkers": "chunker"}
 _STAGE_OF_KIND = {"splitters": "split", "chunkers": "chunk"}
+_PANEL_OF_KIND = {"splitters": "Splitter", "chunkers": "Chunker"}
+_COMPONENT_PANELS = ("Splitter", "Chunker", "Model")
+
+
+def _panel(spec: OptionSpec, kinds_owning: set[str]) -> str:
+    """The help section of a generated flag: its declared group, else its stage."""
+    if spec.opt.group in _COMPONENT_PANELS:
+        return spec.opt.group
+    if len(kinds_owning) == 1:
+        return _PANEL_OF_KIND[next(iter(kinds_owning))]
+    return "Model"  # declared by splitters and chunkers alike: a model/runtime setting
 
 
 def _help(spec: OptionSpec, owners: list[tuple[str, str, OptionSpec]], stage: str | None) -> str:
@@ -39,15 +55,16 @@ def _help(spec: OptionSpec, owners: list[tuple[str, str, OptionSpec]], stage: st
     return f"{spec.opt.help}{aim} [{who}; {default}{'; ' + rng if rng else ''}]"
 
 
-def _parameter(name: str, flag: str, spec: OptionSpec, help_text: str) -> inspect.Parameter:
+def _parameter(name: str, flag: str, spec: OptionSpec, help_text: str, panel: str
+               ) -> inspect.Parameter:
     base: Any = spec.type
     if spec.type is bool:
         negative = "--no-" + flag[2:]
         info = typer.Option(f"{flag}/{negative}", help=help_text, show_default=False,
-                            rich_help_panel=spec.opt.group)
+                            rich_help_panel=panel)
     else:
         info = typer.Option(flag, help=help_text, show_default=False,
-                            rich_help_panel=spec.opt.group, metavar=spec.opt.metavar)
+                            rich_help_panel=panel, metavar=spec.opt.metavar)
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                              annotation=Annotated[base | None, info])
 
@@ -70,14 +87,15 @@ def component_parameters(kinds: tuple[str, ...], reserved: set[str]
         spec = owners[0][2]
         kinds_owning = {k for k, _, _ in owners}
         if name not in reserved:
-            params.append(_parameter(name, spec.flag, spec, _help(spec, owners, None)))
+            params.append(_parameter(name, spec.flag, spec, _help(spec, owners, None),
+                                     _panel(spec, kinds_owning)))
         staged = (spec.runtime and len(kinds_owning) > 1) or name in reserved
         if staged:
             for kind in sorted(kinds_owning, key=kinds.index):
                 stage = _STAGE_OF_KIND[kind]
                 mine = [o for o in owners if o[0] == kind]
                 params.append(_parameter(f"{stage}_{name}", f"--{stage}-{spec.flag[2:]}", spec,
-                                         _help(spec, mine, stage)))
+                                         _help(spec, mine, stage), _panel(spec, {kind})))
     return params
 
 

@@ -23,18 +23,21 @@ from segtool.cli.app import eval_app
 from segtool.cli.bundles import Chunker, Jobs, Splitter
 from segtool.cli.component_flags import with_component_flags
 from segtool.cli.errors import Debug, guarded
+from segtool.cli.examples import epilog
 
 AsJson = Annotated[bool, typer.Option("--json", help="JSON results on stdout.",
                                       rich_help_panel="Output")]
 
 CHUNKS_HELP = (
-    "Retrieval evaluation with gold spans (Chroma's chunking evaluation): embed questions and "
-    "chunks, retrieve the top-k chunks of the question's corpus by cosine similarity, and score "
-    "recall, precision, IoU and precision-Ω over character ranges."
+    "Score a chunking by retrieval against gold spans.\n\n"
+    "Chroma's chunking evaluation: embed questions and chunks, retrieve the top-k chunks of "
+    "the question's corpus by cosine similarity, and score recall, precision, IoU and "
+    "precision-Ω over character ranges.  The chunks come from --chunks or from running the "
+    "chunker with its usual options."
 )
 
 
-@eval_app.command("sentences")
+@eval_app.command("sentences", epilog=epilog("eval sentences"))
 @with_component_flags(("splitters",))
 def eval_sentences(
     gold: Annotated[list[str], typer.Option(
@@ -47,7 +50,12 @@ def eval_sentences(
     debug: Debug = False,
     component_values: dict[str, Any] | None = None,
 ) -> None:
-    """Precision/recall/F1 of sentence ends against gold spans (last end of each doc left out)."""
+    """Score sentence splitters against gold sentence spans.
+
+    Precision, recall and F1 of sentence end offsets (the last end of each
+    document left out, trailing whitespace ignored), per gold file and
+    splitter.
+    """
 
     def body() -> None:
         from segtool.quality.evaluate import evaluate_sentences
@@ -75,7 +83,7 @@ def render_sentences(results: list[dict[str, Any]]) -> None:
     Console(file=sys.stderr, width=120).print(table)
 
 
-@eval_app.command("chunks", help=CHUNKS_HELP)
+@eval_app.command("chunks", help=CHUNKS_HELP, epilog=epilog("eval chunks"))
 @with_component_flags(("splitters", "chunkers"))
 def eval_chunks(
     questions: Annotated[Path, typer.Option(

@@ -10,6 +10,7 @@ import typer
 
 from segtool.cli.app import app
 from segtool.cli.errors import Debug, guarded
+from segtool.cli.examples import epilog
 from segtool.types import UsageError
 
 
@@ -43,15 +44,21 @@ def _option_line(opt: dict[str, Any]) -> str:
     return f"{flag}{kind}{default}{rng}{runtime} — {opt['help']}"
 
 
-@app.command("list")
+@app.command("list", epilog=epilog("list"))
 def list_components(
     kind: Annotated[str | None, typer.Option(
-        help="Only this kind: splitters, chunkers, readers or writers (singular works too).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+        help="Only this kind: splitters, chunkers, readers or writers (singular works too).",
+        rich_help_panel="Output")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.",
+                                          rich_help_panel="Output")] = False,
     debug: Debug = False,
 ) -> None:
-    """List components, their options, and whether their extra is installed."""
+    """List components, their options, and whether they are installed.
+
+    Splitters, chunkers, readers and writers, built in or from plugins; for
+    each its declared options (the flags of sentences and chunk) and, when its
+    extra is missing, the pip extra that provides it.
+    """
 
     def body() -> None:
         from segtool import registry

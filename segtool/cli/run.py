@@ -36,6 +36,7 @@ from segtool.cli.bundles import (
 )
 from segtool.cli.component_flags import with_component_flags
 from segtool.cli.errors import Debug, guarded
+from segtool.cli.examples import epilog
 from segtool.types import BadInput, UsageError
 
 
@@ -157,7 +158,7 @@ def run_pipeline(
         _summary(pipeline.stats, kind, output)
 
 
-@app.command()
+@app.command(epilog=epilog("sentences"))
 @with_component_flags(("splitters",))
 def sentences(
     inputs: Inputs = None,
@@ -176,7 +177,12 @@ def sentences(
     debug: Debug = False,
     component_values: dict[str, Any] | None = None,
 ) -> None:
-    """Split documents into sentences: one record per sentence (doc_id, index, start, end, text)."""
+    """Split documents into sentences, one record per sentence.
+
+    Each record has id, doc_id, index, start, end, text and source, with text
+    exactly document[start:end].  Component options apply to the selected
+    splitter only; giving one that it does not take is an error.
+    """
     guarded(debug, lambda: run_pipeline(
         kind="sentences", inputs=inputs,
         read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib),
@@ -184,7 +190,7 @@ def sentences(
         on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
 
 
-@app.command()
+@app.command(epilog=epilog("chunk"))
 @with_component_flags(("splitters", "chunkers"))
 def chunk(
     inputs: Inputs = None,
@@ -204,7 +210,12 @@ def chunk(
     debug: Debug = False,
     component_values: dict[str, Any] | None = None,
 ) -> None:
-    """Split documents into sentences and group them into chunks: one record per chunk."""
+    """Split documents into token-bounded chunks, one record per chunk.
+
+    Documents are split into sentences (--splitter), which the chunker
+    (--chunker) groups into chunks no longer than --max-tokens.  Records have
+    exact offsets (text is document[start:end]) and their token count.
+    """
     guarded(debug, lambda: run_pipeline(
         kind="chunks", inputs=inputs,
         read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+import pytest
 from typer.testing import CliRunner
 
 import segtool
@@ -19,6 +20,13 @@ def test_chunk_matches_the_cli_spans():
     assert [(c["start"], c["end"]) for c in api] == [
         (r["start"], r["end"]) for r in map(json.loads, cli.stdout.splitlines())]
     assert "".join(c["text"] for c in api) == TEXT
+
+
+def test_records_are_typed_and_the_text_must_be_a_str():
+    assert all(isinstance(c, segtool.ChunkRecord) for c in segtool.chunk(TEXT, max_tokens=8))
+    assert all(isinstance(s, segtool.SentenceRecord) for s in segtool.split_sentences(TEXT))
+    with pytest.raises(TypeError, match="chunk takes the text as a str, not bytes"):
+        segtool.chunk(TEXT.encode())
 
 
 def test_sentences_tile_the_text():

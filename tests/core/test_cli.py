@@ -257,7 +257,30 @@ def test_eval_sentences_json(dev_dir):
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     assert [r["splitter"] for r in rows] == ["rules", "nupunkt"]
-    assert all(r["docs"] == 48 and 0 <= r["f1"] <= 1 for r in rows)
+    assert all(r["docs"] == 48 for r in rows)
+    # rules was written against the Golden Rules: every document exact, F1 1.0
+    assert (rows[0]["exact_docs"], rows[0]["fn"], rows[0]["fp"], rows[0]["f1"]) == (48, 0, 0, 1.0)
+
+
+def test_eval_sentences_scores_a_hand_computed_case(tmp_path):
+    """Gold treats "One two. Three four." as one sentence; rules splits it.
+
+    Internal gold ends (the final end left out): {21}; rules predicts {9, 21}
+    → tp 1, fp 1, fn 0 → precision 0.5, recall 1.0, F1 2/3.  ``paragraphs``
+    predicts no internal end → tp 0, fn 1 → precision 1.0 (nothing claimed),
+    recall 0.0, F1 0.0.
+    """
+    text = "One two. Three four. Five six."
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "d", "text": text, "sentences": [[0, 21], [21, 30]]}) + "\n",
+                    encoding="utf-8")
+    result = run("eval", "sentences", "-g", str(gold), "-s", "rules", "-s", "paragraphs", "--json")
+    assert result.exit_code == 0, result.stderr
+    rules, paragraphs = json.loads(result.stdout)
+    assert (rules["tp"], rules["fp"], rules["fn"]) == (1, 1, 0)
+    assert (rules["precision"], rules["recall"], rules["f1"]) == (0.5, 1.0, round(2 / 3, 4))
+    assert (paragraphs["tp"], paragraphs["fp"], paragraphs["fn"]) == (0, 0, 1)
+    assert (paragraphs["precision"], paragraphs["recall"], paragraphs["f1"]) == (1.0, 0.0, 0.0)
 
 
 def test_no_input_on_a_terminal_is_a_usage_error(monkeypatch):

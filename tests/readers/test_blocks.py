@@ -196,3 +196,47 @@ def read_all_lazy(path: str, block: int) -> Iterator[Document]:
 def _document(item: Document | BadInput) -> Document:
     assert isinstance(item, Document), item
     return item
+
+
+# The CLI reports its own VmHWM (peak RSS of its process image) on exit.  Not
+# wait4's ru_maxrss: that keeps the high-water mark from before exec, i.e. this
+# test process's own size, which grows with the file it just generated.
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+def _report():
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith('VmHWM:'):
+                sys.stderr.write('peak-kib ' + line.split()[1] + '\\n')
+atexit.register(_report)
+sys.argv[0] = 'segtool'
+runpy.run_module('segtool.cli', run_name='__main__', alter_sys=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_cli_peak_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """The bound is per block: a file three times larger needs no more memory.
+
+    Real prose (a Gutenberg book) repeated to 8 and 24 MB, 2 MiB blocks, the
+    whole ``segtool sentences`` process.
+    """
+    import subprocess
+    import sys
+
+    book = (Path(__file__).resolve().parents[2] / "fixtures" / "docs"
+            / "gutenberg_sherlock.txt").read_bytes()
+
+    def peak_mib(size: int) -> float:
+        path = tmp_path / f"book-{size}.txt"
+        path.write_bytes((book * (size // len(book) + 1))[:size])
+        proc = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, "sentences", str(path),
+                               "-q", "--block-mib", "2"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        (kib,) = [int(line.split()[1]) for line in proc.stderr.splitlines()
+                  if line.startswith("peak-kib ")]
+        return kib / 1024
+
+    small, large = peak_mib(8_000_000), peak_mib(24_000_000)
+    assert large < small + 16, f"{small:.0f} MiB for 8 MB, {large:.0f} MiB for 24 MB"
