@@ -170,6 +170,7 @@ class Pipeline:
         doc_batch: int = DEFAULT_DOC_BATCH,
         batch_chars: int = DEFAULT_BATCH_CHARS,
         hold_chars: int = DEFAULT_HOLD_CHARS,
+        columns: Sequence[str] = (),
     ) -> None:
         if on_error not in ("stop", "skip"):
             raise SegtoolError(f"--on-error {on_error!r}: use stop or skip", exit_code=2)
@@ -181,6 +182,8 @@ class Pipeline:
         self.doc_batch = doc_batch
         self.batch_chars = batch_chars
         self.hold_chars = hold_chars
+        # Input fields promoted out of ``meta`` to top-level keys after the fixed ones.
+        self.columns = tuple(columns)
         self.stats = RunStats()
         self._open: _Open | None = None
 
@@ -366,13 +369,25 @@ class Pipeline:
             self.stats.records += 1
             yield record
 
+    def _promote(self, doc: Document) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(meta, columns)`` of a document: ``--columns`` fields leave ``meta``.
+
+        A promoted field the record lacks is ``None`` (null), so every record
+        has every column and the Parquet schema stays fixed.
+        """
+        if not self.columns:
+            return doc.meta, {}
+        meta = {key: value for key, value in doc.meta.items() if key not in self.columns}
+        return meta, {name: doc.meta.get(name) for name in self.columns}
+
     def _sentence_records(self, doc: Document, spans: Sequence[Span], current: _Open
                           ) -> Iterator[Record]:
         base = doc.offset
+        extra = self._promote(doc)[1]
         for span in spans:
             start, end = base + span.start, base + span.end
             index, current.index = current.index, current.index + 1
-            yield {
+            record = {
                 "id": record_id(doc.id, start, end, self.key),
                 "doc_id": doc.id,
                 "index": index,
@@ -381,22 +396,26 @@ class Pipeline:
                 "text": doc.text[span.start : span.end],
                 "source": doc.source,
             }
+            if extra:
+                record.update(extra)
+            yield record
 
     def _chunk_records(self, doc: Document, chunks: Sequence[Any], sent_base: int,
                        current: _Open) -> Iterator[Record]:
         base = doc.offset
         limit = getattr(self.chunker, "max_tokens", None)
+        doc_meta, extra = self._promote(doc)
         for c in chunks:
             start, end = base + c.start, base + c.end
             if limit is not None and c.n_tokens > limit:  # a lone character over the limit
                 from segtool.chunkers.units import warn_over_limit
 
                 warn_over_limit(doc.source, doc.id, start, c.n_tokens, limit)
-            meta = dict(doc.meta)
+            meta = dict(doc_meta)
             if c.meta:
                 meta.update(c.meta)
             index, current.index = current.index, current.index + 1
-            yield {
+            record = {
                 "id": record_id(doc.id, start, end, self.key),
                 "doc_id": doc.id,
                 "index": index,
@@ -410,6 +429,9 @@ class Pipeline:
                 "source": doc.source,
                 "meta": meta,
             }
+            if extra:
+                record.update(extra)
+            yield record
 
 
 def _failed(doc: Document, stage: str, exc: BaseException) -> BadInput:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
 from segtool.models.tokens import TokenCounter
-from segtool.types import ChunkSpan, Span, UsageError
+from segtool.types import ChunkSpan, Span
 
 Group = tuple[int, int]  # half-open range of unit indices
 COUNT_SLICE = 4096  # sentences per tokenizer call in batch_units (bounds the copies held)
@@ -65,12 +65,6 @@ class Unit:
     end: int
     n_tokens: int
     sent: int  # index of the sentence this unit belongs to
-
-
-def check_max_tokens(max_tokens: int) -> int:
-    if max_tokens < 1:
-        raise UsageError(f"--max-tokens {max_tokens}: must be at least 1")
-    return max_tokens
 
 
 def count(tokenizer: TokenCounter, text: str) -> int:

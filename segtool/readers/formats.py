@@ -115,7 +115,7 @@ def read_html(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
     except ReadFailure as failure:
         yield _bad(path, failure)
         return
-    meta = {"title": parser.title} if parser.title else {}
+    meta = options.select({"title": parser.title} if parser.title else {})
     yield Document(id=path, text=parser.text(), source=path, meta=meta)
 
 
@@ -254,6 +254,10 @@ def read_parquet(path: str, options: ReadOptions) -> Iterator[Document | BadInpu
                 yield BadInput(path, "", f"text column '{field}' has type {kind}, not string",
                                hint="pass --text-field NAME for the column that holds the text")
                 return
+            if options.id_field is None or options.id_field in names:  # else: named per row
+                # Unselected columns are never read (the id column is, even if not kept).
+                names = [name for name in names if name in (field, options.id_field)
+                         or options.wants(name)]
             yield from _parquet_rows(parquet, names, path, options, is_binary)
     except ReadFailure as failure:
         yield _bad(path, failure)
@@ -265,6 +269,7 @@ def _parquet_rows(
     import pyarrow as pa
 
     field = options.text_field
+    raw = {field, *options.columns}  # promoted columns keep their Arrow values for the writer
     index = 0
     batches = parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=names)
     while True:
@@ -277,7 +282,7 @@ def _parquet_rows(
         columns = {name: batch.column(i).to_pylist()
                    for i, name in enumerate(batch.schema.names)}
         for row in range(batch.num_rows):
-            record = {name: values[row] if name == field else jsonable(values[row])
+            record = {name: values[row] if name in raw else jsonable(values[row])
                       for name, values in columns.items()}
             location = f"row {index}"
             if is_binary and isinstance(record.get(field), bytes):

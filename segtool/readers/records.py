@@ -3,6 +3,8 @@
 Shared by the JSONL and Parquet readers so both report the same problems with
 the same wording and build ids the same way: ``id_field`` when given (``str()``
 of its value), else ``"<source>#<n>"`` with ``n`` the 0-based record number.
+The record's other fields become ``meta`` as ``ReadOptions`` selects them
+(``--keep-fields``, ``--drop-fields``, ``--no-meta``, ``--columns``).
 """
 
 from __future__ import annotations
@@ -83,8 +85,7 @@ def make_document(
         doc_id = value if isinstance(value, str) else str(value)
     else:
         doc_id = f"{source}#{index}"
-    meta = {key: value for key, value in record.items() if key != field}
-    return Document(id=doc_id, text=text, source=source, meta=meta)
+    return Document(id=doc_id, text=text, source=source, meta=options.select(record, field))
 
 
 class LoneSurrogate(ValueError):

@@ -18,8 +18,9 @@ import stat
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import BinaryIO, Protocol, cast
 
 from segtool.readers.options import ReadFailure
@@ -65,6 +66,49 @@ _CHECK_COMMAND = {"gzip": "gzip -t", "bzip2": "bzip2 -t", "xz": "xz -t", "zstd":
 
 class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+# A progress display wants to know how far through its inputs a run is.  While a
+# meter is set (``metered``), every read from an input reports (path, bytes) to it:
+# raw bytes as they come from the file, so a compressed input counts compressed
+# bytes and reaches its file size when done.  Unset (the default), nothing is wrapped.
+ByteMeter = Callable[[str, int], None]
+_METER: ContextVar[ByteMeter | None] = ContextVar("segtool_byte_meter", default=None)
+
+
+@contextmanager
+def metered(meter: ByteMeter) -> Iterator[None]:
+    """Report bytes read from inputs to ``meter`` while the block runs (in this context)."""
+    token = _METER.set(meter)
+    try:
+        yield
+    finally:
+        _METER.reset(token)
+
+
+class _Metered:
+    """A raw input stream that reports the size of every read to a meter."""
+
+    def __init__(self, inner: _Readable, path: str, meter: ByteMeter) -> None:
+        self._inner = inner
+        self._path = path
+        self._meter = meter
+        self._read1 = getattr(inner, "read1", inner.read)
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._inner.read(size)
+        self._meter(self._path, len(data))
+        return data
+
+    def read1(self, size: int = -1, /) -> bytes:
+        data: bytes = self._read1(size)
+        self._meter(self._path, len(data))
+        return data
+
+
+def _maybe_metered(fh: _Readable, path: str) -> _Readable:
+    meter = _METER.get()
+    return fh if meter is None else _Metered(fh, path, meter)
 
 
 # ---------------------------------------------------------------- expansion
@@ -330,7 +374,7 @@ def iter_bytes(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     never closed.
     """
     if path == STDIN:
-        stdin = sys.stdin.buffer
+        stdin = _maybe_metered(sys.stdin.buffer, path)
         try:
             head = stdin.read(8)
         except OSError as exc:
@@ -344,7 +388,7 @@ def iter_bytes(path: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         hint = "check its permissions, or leave it out" if isinstance(exc, PermissionError) else ""
         raise ReadFailure(f"cannot open file: {exc.strerror or exc}", hint=hint) from exc
     try:
-        yield from _guarded(fh, compression_of(path), chunk_size, path)
+        yield from _guarded(_maybe_metered(fh, path), compression_of(path), chunk_size, path)
     finally:
         fh.close()
 
@@ -394,6 +438,7 @@ __all__ = [
     "detect_format",
     "expand_inputs",
     "iter_bytes",
+    "metered",
     "seekable",
     "sniff_compression",
 ]

@@ -1,4 +1,9 @@
-"""JSON Lines output: one record per line, stable key order, UTF-8."""
+"""JSON Lines output: one record per line, stable key order, UTF-8.
+
+Promoted ``--columns`` are top-level keys after the fixed ones, in the order
+given.  Their values may come straight from a Parquet input (timestamps,
+decimals, bytes), so they are made JSON-compatible the way ``meta`` is.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +22,20 @@ class JsonlWriter:
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *, kind: str = "chunks") -> None:
+    def __init__(self, *, kind: str = "chunks", columns: tuple[str, ...] = ()) -> None:
         self.kind = kind
+        self.columns = tuple(columns)
 
     def write(self, records: Iterable[dict[str, Any]], out: IO[bytes], *, flush_each: bool = False
               ) -> int:
         n = 0
         buf: list[str] = []
+        columns = self.columns
+        if columns:
+            from segtool.readers.records import jsonable
         for rec in records:
+            if columns:
+                rec = {**rec, **{name: jsonable(rec.get(name)) for name in columns}}
             buf.append(_dumps(rec))
             n += 1
             if flush_each or len(buf) >= 256:
