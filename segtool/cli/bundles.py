@@ -49,6 +49,21 @@ BlockMiB = Annotated[int, typer.Option(
     "--block-mib", min=1, help="Text files larger than this are processed in blocks cut at "
     "paragraph breaks (bounded memory; offsets stay global).", rich_help_panel="Input",
     metavar="MIB")]
+KeepFields = Annotated[list[str] | None, typer.Option(
+    "--keep-fields", help="JSONL/Parquet: only these input fields go to meta (comma-separated "
+    "or repeated; a field a record lacks is left out).", rich_help_panel="Input",
+    metavar="A,B", show_default=False)]
+DropFields = Annotated[list[str] | None, typer.Option(
+    "--drop-fields", help="JSONL/Parquet: these input fields do not go to meta.",
+    rich_help_panel="Input", metavar="A,B", show_default=False)]
+NoMeta = Annotated[bool, typer.Option(
+    "--no-meta", help="Leave meta empty: no input field is copied into it (--columns still "
+    "apply).",
+    rich_help_panel="Input")]
+Columns = Annotated[list[str] | None, typer.Option(
+    "--columns", help="Input fields that become top-level columns of every record, after the "
+    "fixed ones (null where absent; taken out of meta). Parquet output keeps the types of a "
+    "Parquet input.", rich_help_panel="Output", metavar="A,B", show_default=False)]
 
 Output = Annotated[str | None, typer.Option(
     "--output", "-o", help="Output file (default: JSONL on stdout). A file is written "
@@ -65,6 +80,10 @@ ErrorsFile = Annotated[str | None, typer.Option(
     rich_help_panel="Output", metavar="FILE")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.",
                                      rich_help_panel="Run")]
+ProgressOpt = Annotated[bool, typer.Option(
+    "--progress", help="Show progress even when stderr is not a terminal: one plain line every "
+    "few seconds, for CI logs (on a terminal a live bar is shown anyway; -q wins).",
+    rich_help_panel="Run")]
 Jobs = Annotated[int, typer.Option(
     "--jobs", "-j", min=0, help="Worker processes for splitting and chunking (0: one per CPU "
     "core). Output is identical for any value.", rich_help_panel="Run", metavar="N")]
@@ -77,6 +96,12 @@ Chunker = Annotated[str, typer.Option("--chunker", "-c", help="Chunking strategy
                                       metavar="NAME")]
 
 def read_options(input_format: str | None, text_field: str, id_field: str | None,
-               encoding_errors: EncodingErrors, block_mib: int) -> dict[str, Any]:
+               encoding_errors: EncodingErrors, block_mib: int, *,
+               keep_fields: list[str] | None = None, drop_fields: list[str] | None = None,
+               no_meta: bool = False, columns: list[str] | None = None) -> dict[str, Any]:
+    from segtool.readers.options import field_list
+
     return {"input_format": input_format, "text_field": text_field, "id_field": id_field,
-            "encoding_errors": encoding_errors.value, "block_bytes": block_mib * 1024 * 1024}
+            "encoding_errors": encoding_errors.value, "block_bytes": block_mib * 1024 * 1024,
+            "keep_fields": field_list(keep_fields), "drop_fields": field_list(drop_fields) or (),
+            "no_meta": no_meta, "columns": field_list(columns) or ()}

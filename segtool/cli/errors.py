@@ -10,6 +10,7 @@ or ``SEGTOOL_DEBUG=1``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -77,8 +78,33 @@ def signals_unwind() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class _WarningLine(logging.Formatter):
+    """``warning: …`` — one line per record of the ``segtool`` loggers, on stderr."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().splitlines()[0] if record.getMessage() else ""
+        return message if message.startswith("warning:") else f"warning: {message}"
+
+
+def show_warnings() -> None:
+    """Print what segtool's components log (skipped special files, over-limit characters).
+
+    Libraries log to the ``segtool`` logger and leave handlers to the application;
+    the CLI is the application, so it installs the one handler (once).
+    """
+    log = logging.getLogger("segtool")
+    if not any(getattr(h, "_segtool_cli", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_WarningLine())
+        handler._segtool_cli = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+        log.propagate = False
+
+
 def guarded(debug: bool, body: Callable[[], T]) -> T:
     """Run a command body, turning known failures into one-line errors and exit codes."""
+    show_warnings()
     try:
         with signals_unwind():
             return body()

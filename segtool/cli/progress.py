@@ -20,6 +20,11 @@ Bytes are counted as they are read from each input (compressed bytes for a
 compressed file, the honest measure of how far through it the run is) through
 the reader's byte meter; an input the meter never sees (a Parquet file read in
 place, one that failed to open) counts as done when the next input starts.
+The bar does not show bytes merely read, though: the pipeline reads a batch
+ahead (a whole file, when it is one document), so a bar of bytes read would
+reach 100% while the work is still to do.  Each document carries the count of
+bytes read when it was taken from the reader, and that count becomes the
+bar's position once the document's records come out.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ import os
 import stat
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from segtool.readers.sources import STDIN, metered
+from segtool.types import Document
 
 T = TypeVar("T")
 
@@ -68,11 +75,15 @@ def input_sizes(sources: list[str]) -> dict[str, int] | None:
     """
     sizes: dict[str, int] = {}
     for path in sources:
-        if path == STDIN:
-            return None
         try:
+            if path == STDIN:  # redirected from a file (< FILE) it has a size; a pipe has not
+                info = os.fstat(sys.stdin.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    return None
+                sizes[path] = max(0, info.st_size - os.lseek(sys.stdin.fileno(), 0, os.SEEK_CUR))
+                continue
             info = os.stat(path)
-        except OSError:
+        except (OSError, ValueError, AttributeError):
             sizes[path] = 0
             continue
         if stat.S_ISREG(info.st_mode):
@@ -163,6 +174,12 @@ class RunProgress:
         self._metered = 0  # bytes reported by the meter, all inputs
         self._metered_by_path: dict[str, int] = {}
         self._metered_passed = 0  # ...of those, from inputs before the current one
+        # Documents taken from the reader whose records have not all come out yet:
+        # (number of whole documents up to this one, id, end offset, bytes read by then).
+        self._pending: deque[tuple[int, str, int, int]] = deque()
+        self._whole = 0  # whole documents (first parts) taken from the reader so far
+        self._done = 0  # bytes behind the documents whose records have come out
+        self._last: Any = None  # the latest record out
         self._stats: Any = None
         self._started = 0.0
         self._next_tick = 0.0
@@ -174,12 +191,36 @@ class RunProgress:
     # -- what the display shows ---------------------------------------------------------
 
     @property
-    def done_bytes(self) -> int:
-        """Bytes of input behind the run: whole inputs passed plus what was read since."""
+    def read_bytes(self) -> int:
+        """Bytes of input read: whole inputs passed plus what was read since."""
         if self.total is None:
             return self._metered
         done = self._before[self._current] + self._metered - self._metered_passed
         return min(done, self.total)
+
+    @property
+    def done_bytes(self) -> int:
+        """Bytes of input behind the documents whose records have come out."""
+        return self._done
+
+    def _settle(self) -> None:
+        """Advance ``done_bytes`` past every document the pipeline has finished with.
+
+        A document is finished once a later whole document is counted (the
+        pipeline counts one as its records start to come out), or, for one
+        part of a long file read in blocks, once a record of the same document
+        starts past the end of that part.
+        """
+        started = self._stats.documents
+        last = self._last
+        pending = self._pending
+        while pending:
+            whole, doc_id, end, mark = pending[0]
+            if not (whole < started or (last is not None and last.get("doc_id") == doc_id
+                                        and last.get("start", -1) >= end)):
+                break
+            self._done = mark
+            pending.popleft()
 
     def _on_bytes(self, path: str, n: int) -> None:
         self._metered += n
@@ -205,7 +246,8 @@ class RunProgress:
             parts.append(f"{_size(done)}/{_size(self.total)} ({share:.0%})")
         else:
             parts.append(f"{_size(done)} read")
-        parts += [f"{documents:,} documents", f"{records:,} {self.what}",
+        parts += [f"{documents:,} document{'' if documents == 1 else 's'}",
+                  f"{records:,} {self.what}",
                   f"{_rate(documents, elapsed)} docs/s",
                   f"{_size(done / elapsed if elapsed > 0 else 0)}/s"]
         if self.total is not None and 0 < done < self.total and elapsed > 0:
@@ -219,11 +261,13 @@ class RunProgress:
         if now < self._next_tick:
             return
         self._next_tick = now + _TICK_S
+        self._settle()
         if self._bar is not None:
             documents = self._stats.documents
-            fields = {"docs": f"{documents:,} docs ({_rate(documents, now - self._started)}/s)",
+            fields = {"docs": f"{documents:,} {'doc' if documents == 1 else 'docs'} "
+                              f"({_rate(documents, now - self._started)}/s)",
                       "records": f"{self._stats.records:,} {self.what}",
-                      "read": f"{_size(self.done_bytes)} read"}
+                      "read": f"{_size(self.read_bytes)} read"}
             self._bar.update(self._task, completed=self.done_bytes, **fields)
         elif self.mode == "lines" and now >= self._next_line:
             self._next_line = now + LINE_INTERVAL_S
@@ -282,12 +326,11 @@ class RunProgress:
                 self._task = self._bar.add_task("", total=self.total, docs="0 docs",
                                                 records=f"0 {self.what}", read="0 bytes read")
             yield
-            self._next_tick = 0.0
-            if self.mode == "lines":  # the run succeeded: a last line with the totals
-                self._next_line = 0.0
-                self._tick()
-            else:
-                self._tick()
+            # the run succeeded: everything read is done (and a log gets a last line)
+            self._pending.clear()
+            self._done = self.read_bytes
+            self._next_tick = self._next_line = 0.0
+            self._tick()
         self._bar = None
 
     def _make_bar(self) -> Any:
@@ -326,6 +369,12 @@ class RunProgress:
             return
         for item in items:
             self._reached(getattr(item, "source", ""))
+            if isinstance(item, Document):
+                self._whole += item.part == 0
+                self._pending.append((self._whole, item.id, item.offset + len(item.text),
+                                      self.read_bytes))
+            else:  # a bad input: done with the document before it
+                self._pending.append((self._whole, "", -1, self.read_bytes))
             self._tick()
             yield item
 
@@ -335,5 +384,6 @@ class RunProgress:
             yield from records
             return
         for record in records:
+            self._last = record
             self._tick()
             yield record

@@ -9,14 +9,16 @@ declarations.  Values the user gave are routed to the selected components
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from segtool.cli.app import app
 from segtool.cli.bundles import (
     BlockMiB,
     Chunker,
+    Columns,
+    DropFields,
     EncErrors,
     EncodingErrors,
     ErrorsFile,
@@ -25,10 +27,13 @@ from segtool.cli.bundles import (
     InputFormat,
     Inputs,
     Jobs,
+    KeepFields,
+    NoMeta,
     OnError,
     OnErrorOpt,
     OutFormat,
     Output,
+    ProgressOpt,
     Quiet,
     Splitter,
     TextField,
@@ -56,32 +61,6 @@ def _resolve_inputs(inputs: list[str] | None) -> list[str]:
     return ["-"]
 
 
-class _Progress:
-    """Rich progress on stderr, only when stderr is a terminal and not --quiet."""
-
-    def __init__(self, enabled: bool, what: str) -> None:
-        self.enabled = enabled
-        self.what = what
-        self._progress: Any = None
-
-    def wrap(self, records: Iterable[dict[str, Any]], stats: Any) -> Iterator[dict[str, Any]]:
-        if not self.enabled:
-            yield from records
-            return
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        console = Console(stderr=True)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            task = progress.add_task("", total=None)
-            for n, rec in enumerate(records, 1):
-                if n % 500 == 0:
-                    progress.update(task, description=f"{stats.documents:,} documents → "
-                                                      f"{n:,} {self.what}")
-                yield rec
-
-
 def _summary(stats: Any, what: str, output: str | None) -> None:
     parts = [f"{stats.documents:,} document{'s' if stats.documents != 1 else ''}"]
     if stats.empty_documents:
@@ -96,8 +75,10 @@ def run_pipeline(
     *, kind: str, inputs: list[str] | None, read_opts: dict[str, Any], splitter: str,
     chunker: str | None, values: dict[str, Any], output: str | None, fmt: OutFormat | None,
     on_error: OnError, errors_file: str | None, quiet: bool, jobs: int = 1,
+    progress_flag: bool = False,
 ) -> None:
     from segtool import executor, registry
+    from segtool.cli.progress import RunProgress, choose_mode, loading_label
     from segtool.pipeline import Pipeline
     from segtool.readers import ReadOptions, expand_inputs, read_documents
     from segtool.selection import build, identity_key, route
@@ -111,6 +92,10 @@ def run_pipeline(
     )
 
     selection = route(values, splitter, chunker)  # a flag no selected component takes: exit 2
+    read = ReadOptions(**read_opts)
+    read.validate()  # e.g. --keep-fields with --drop-fields: exit 2 before anything is read
+    if kind == "sentences":  # sentence records carry no meta: read only promoted fields
+        read = dataclasses.replace(read, no_meta=True)
     if errors_file is not None and on_error is not OnError.skip:
         raise UsageError("--errors-file only applies with --on-error skip")
     # Every destination is checked before anything is read or any model loaded.
@@ -131,10 +116,21 @@ def run_pipeline(
         targets.append(errors_target)
     sources = expand_inputs(_resolve_inputs(inputs))
     check_distinct(targets, sources)
+    writer_opts: dict[str, Any] = {"kind": kind}
+    if read.columns:
+        writer_opts["columns"] = read.columns
+        if fmt_name == "parquet":
+            from segtool.readers.column_types import parquet_column_types
 
-    split, chunk = build(selection)
-    writer = registry.create("writers", fmt_name, {"kind": kind})
-    docs = read_documents(sources, ReadOptions(**read_opts))
+            writer_opts["column_types"] = parquet_column_types(sources, read.columns, read)
+
+    progress = RunProgress(choose_mode(quiet=quiet, forced=progress_flag, output=output), kind,
+                           sources)
+    with progress.stage(loading_label(selection)):
+        split, chunk = build(selection)
+        progress.load_models((split, chunk), executor.resolve_jobs(jobs))
+    writer = registry.create("writers", fmt_name, writer_opts)
+    docs = read_documents(sources, read)
 
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(open_target(target))
@@ -149,11 +145,11 @@ def run_pipeline(
                                      "reason": bad.reason}], errors_out)
 
         pipeline = Pipeline(split, chunk, key=identity_key(selection, split, chunk),
-                            on_error=on_error.value, on_bad=report)
-        progress = _Progress(enabled=not quiet and sys.stderr.isatty(), what=kind)
-        records = progress.wrap(executor.run(pipeline, docs, selection=selection, jobs=jobs),
-                                pipeline.stats)
-        writer.write(records, out, flush_each=out.isatty())
+                            on_error=on_error.value, on_bad=report, columns=read.columns)
+        records = progress.records(executor.run(pipeline, progress.documents(docs),
+                                                selection=selection, jobs=jobs))
+        with progress.running(pipeline.stats):
+            writer.write(records, out, flush_each=out.isatty())
     if not quiet:
         _summary(pipeline.stats, kind, output)
 
@@ -169,10 +165,12 @@ def sentences(
     encoding_errors: EncErrors = EncodingErrors.strict,
     block_mib: BlockMiB = 64,
     output: Output = None,
+    columns: Columns = None,
     fmt: Format = None,
     on_error: OnErrorOpt = OnError.stop,
     errors_file: ErrorsFile = None,
     jobs: Jobs = 1,
+    progress: ProgressOpt = False,
     quiet: Quiet = False,
     debug: Debug = False,
     component_values: dict[str, Any] | None = None,
@@ -185,9 +183,11 @@ def sentences(
     """
     guarded(debug, lambda: run_pipeline(
         kind="sentences", inputs=inputs,
-        read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib),
+        read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib,
+                               columns=columns),
         splitter=splitter, chunker=None, values=component_values or {}, output=output, fmt=fmt,
-        on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
+        on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs,
+        progress_flag=progress))
 
 
 @app.command(epilog=epilog("chunk"))
@@ -201,11 +201,16 @@ def chunk(
     id_field: IdField = None,
     encoding_errors: EncErrors = EncodingErrors.strict,
     block_mib: BlockMiB = 64,
+    keep_fields: KeepFields = None,
+    drop_fields: DropFields = None,
+    no_meta: NoMeta = False,
     output: Output = None,
+    columns: Columns = None,
     fmt: Format = None,
     on_error: OnErrorOpt = OnError.stop,
     errors_file: ErrorsFile = None,
     jobs: Jobs = 1,
+    progress: ProgressOpt = False,
     quiet: Quiet = False,
     debug: Debug = False,
     component_values: dict[str, Any] | None = None,
@@ -218,6 +223,9 @@ def chunk(
     """
     guarded(debug, lambda: run_pipeline(
         kind="chunks", inputs=inputs,
-        read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib),
+        read_opts=read_options(input_format, text_field, id_field, encoding_errors, block_mib,
+                               keep_fields=keep_fields, drop_fields=drop_fields,
+                               no_meta=no_meta, columns=columns),
         splitter=splitter, chunker=chunker, values=component_values or {}, output=output,
-        fmt=fmt, on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs))
+        fmt=fmt, on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs,
+        progress_flag=progress))

@@ -110,8 +110,9 @@ def _fail(name: str, value: Any, record: dict[str, Any], target: pa.DataType | N
           origin: str) -> InputError:
     where = f"document {record.get('doc_id')} ({record.get('source')})"
     if target is None:
-        return InputError(f"column '{name}' holds {_value(value)}, which Parquet cannot store — "
-                          f"{where} — leave the field in meta (drop it from --columns)")
+        return InputError(f"column '{name}' holds {_value(value)}, whose Arrow type cannot be "
+                          f"inferred — {where} — promote it from a plain .parquet input (its "
+                          "schema gives the type) or leave it in meta (drop it from --columns)")
     hint = "give the field one type in every record, or leave it in meta (drop it from --columns)"
     if pa.types.is_null(target):
         hint = ("no record before this one had a value, so the column has no type; put a record "
