@@ -55,11 +55,18 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
+def _redraws_work() -> bool:
+    """Whether the terminal on stderr can redraw a line (not a ``TERM=dumb`` one), as rich sees it."""
+    from rich.console import Console
+
+    return bool(Console(stderr=True).is_interactive)
+
+
 def choose_mode(*, quiet: bool, forced: bool, output: str | None) -> str:
     """``"bar"``, ``"lines"`` or ``"off"`` for this run (see the module docstring)."""
     if quiet:
         return "off"
-    interactive = _is_terminal(sys.stderr) and os.environ.get("TERM", "") != "dumb"
+    interactive = _is_terminal(sys.stderr) and _redraws_work()
     records_on_terminal = output is None and _is_terminal(sys.stdout)
     if interactive and not records_on_terminal:
         return "bar"
@@ -125,7 +132,7 @@ def loading_label(selection: Any) -> str:
     return f"loading {' and '.join(parts)}…"
 
 
-def _size(n: float) -> str:
+def human_size(n: float) -> str:
     """Decimal units, like the bar's own byte columns: 12.3 MB."""
     for unit in ("bytes", "kB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
@@ -243,13 +250,13 @@ class RunProgress:
         parts = []
         if self.total is not None:
             share = done / self.total if self.total else 1.0
-            parts.append(f"{_size(done)}/{_size(self.total)} ({share:.0%})")
+            parts.append(f"{human_size(done)}/{human_size(self.total)} ({share:.0%})")
         else:
-            parts.append(f"{_size(done)} read")
+            parts.append(f"{human_size(done)} read")
         parts += [f"{documents:,} document{'' if documents == 1 else 's'}",
                   f"{records:,} {self.what}",
                   f"{_rate(documents, elapsed)} docs/s",
-                  f"{_size(done / elapsed if elapsed > 0 else 0)}/s"]
+                  f"{human_size(done / elapsed if elapsed > 0 else 0)}/s"]
         if self.total is not None and 0 < done < self.total and elapsed > 0:
             parts.append(f"ETA {_clock((self.total - done) / (done / elapsed))}")
         elif self.total is not None and done >= self.total:
@@ -267,7 +274,7 @@ class RunProgress:
             fields = {"docs": f"{documents:,} {'doc' if documents == 1 else 'docs'} "
                               f"({_rate(documents, now - self._started)}/s)",
                       "records": f"{self._stats.records:,} {self.what}",
-                      "read": f"{_size(self.read_bytes)} read"}
+                      "read": f"{human_size(self.read_bytes)} read"}
             self._bar.update(self._task, completed=self.done_bytes, **fields)
         elif self.mode == "lines" and now >= self._next_line:
             self._next_line = now + LINE_INTERVAL_S
@@ -328,7 +335,7 @@ class RunProgress:
             yield
             # the run succeeded: everything read is done (and a log gets a last line)
             self._pending.clear()
-            self._done = self.read_bytes
+            self._done = self.total if self.total is not None else self.read_bytes
             self._next_tick = self._next_line = 0.0
             self._tick()
         self._bar = None
