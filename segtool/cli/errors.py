@@ -99,7 +99,6 @@ def show_warnings() -> None:
         handler._segtool_cli = True  # type: ignore[attr-defined]
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
-        log.propagate = False
 
 
 def guarded(debug: bool, body: Callable[[], T]) -> T:
