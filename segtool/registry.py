@@ -122,12 +122,6 @@ def create(kind: str, name: str, options: Mapping[str, Any] | None = None) -> An
     values = {k: v for k, v in (options or {}).items() if v is not None}
     if getattr(component, "Options", None) is not None:  # writers/readers declare none
         build(component, values, who=f"{_SINGULAR[kind]} {name!r}")  # fail before set-up
-    else:  # TRANSITIONAL: components not yet converted take keyword-only parameters
-        import inspect
-
-        params = inspect.signature(component).parameters.values()
-        accepted = {p.name for p in params if p.kind is p.KEYWORD_ONLY}
-        values = {k: v for k, v in values.items() if k in accepted}
     return component(**values)
 
 
