@@ -88,7 +88,9 @@ def test_nupunkt_wrapper_keeps_library_boundaries() -> None:
 
 
 def test_nupunkt_registered_and_installed() -> None:
-    splitter = registry.create("splitters", "nupunkt", {"lang": "en"})
+    splitter = registry.create("splitters", "nupunkt", {})
     assert isinstance(splitter, NupunktSplitter)
+    with pytest.raises(TypeError, match="splitter 'nupunkt' takes no option 'lang'"):
+        registry.create("splitters", "nupunkt", {"lang": "en"})
     assert registry.missing_requirements(NupunktSplitter) == []
     assert splitter.split("") == []
