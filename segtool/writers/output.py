@@ -275,23 +275,22 @@ def open_target(target: Target) -> Iterator[GuardedWriter]:
         except OSError as exc:
             raise UsageError(f"cannot write {target.label}: {exc.strerror or exc} — choose "
                              "another output") from None
-        out = GuardedWriter(raw, target.label)
-        try:
+        with _closed_after(raw, GuardedWriter(raw, target.label)) as out:
             yield out
-        except BaseException:
-            with contextlib.suppress(OSError):
-                raw.close()
-            raise
-        out.close()
         return
     with atomic_path(target.path) as tmp:
         raw = open(tmp, "wb")  # closed below, before the rename
-        out = GuardedWriter(raw, target.label, atomic=True)
-        try:
+        with _closed_after(raw, GuardedWriter(raw, target.label, atomic=True)) as out:
             yield out
-        except BaseException:
-            with contextlib.suppress(OSError):
-                raw.close()
-            raise
-        out.close()
 
+
+@contextlib.contextmanager
+def _closed_after(raw: IO[bytes], out: GuardedWriter) -> Iterator[GuardedWriter]:
+    """Close ``out`` (flushing, reporting write errors) on success; on failure just ``raw``."""
+    try:
+        yield out
+    except BaseException:
+        with contextlib.suppress(OSError):
+            raw.close()
+        raise
+    out.close()
