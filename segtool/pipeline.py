@@ -245,7 +245,7 @@ class Pipeline:
                ) -> list[list[ChunkSpan] | BadInput]:
         assert self.chunker is not None
         try:
-            return list(self.chunker.chunk_batch([d.text for d in docs], spans))
+            return self._chunk_call(docs, spans)
         except SegtoolError:
             raise
         except Exception:
@@ -254,12 +254,26 @@ class Pipeline:
         out: list[list[ChunkSpan] | BadInput] = []
         for doc, sp in zip(docs, spans, strict=True):
             try:
-                out.append(self.chunker.chunk_batch([doc.text], [sp])[0])
+                out.append(self._chunk_call([doc], [sp])[0])
             except SegtoolError:
                 raise
             except Exception as exc:
                 out.append(_failed(doc, "chunking", exc))
         return out
+
+    def _chunk_call(self, docs: Sequence[Document], spans: Sequence[list[Span]]
+                    ) -> list[list[ChunkSpan]]:
+        """Chunk through ``chunk_documents`` when the chunker needs more than the text.
+
+        A chunker that reads per-document data (the intent chunker looks up each
+        document's intents by id or in a record field) defines
+        ``chunk_documents(docs, sentences)``; every other chunker only sees texts.
+        """
+        assert self.chunker is not None
+        by_document = getattr(self.chunker, "chunk_documents", None)
+        if by_document is not None:
+            return list(by_document(docs, spans))
+        return list(self.chunker.chunk_batch([d.text for d in docs], spans))
 
     def run(self, items: Iterable[Document | BadInput]) -> Iterator[Record]:
         """Yield sentence records (no chunker) or chunk records, in input order, computing
