@@ -1,0 +1,1 @@
+"""Intents: the questions a reader may ask of a document, which the ``intent`` chunker serves."""
