@@ -31,7 +31,7 @@ PINS: tuple[str, ...] = (
     "narwhals==2.29.0",
     "networkx==3.6.1",
     "numpy==2.4.6",
-    "packaging==26.2",
+    "packaging==26.4",
     "protobuf==7.36.2",
     "pydantic==2.13.4",
     "pydantic-core==2.46.4",
