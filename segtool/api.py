@@ -14,12 +14,15 @@ included.  Records are typed (:mod:`segtool.records`) and ``to_dict()`` /
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from segtool.pipeline import Pipeline, Record
 from segtool.records import ChunkRecord, SentenceRecord
+from segtool.structure.options import StructureOptions
 from segtool.types import BadInput, Document, UsageError
 
 __all__ = ["DocumentLike", "chunk", "chunk_documents", "segment_table", "split_documents",
@@ -58,10 +61,31 @@ def _records(splitter: str, chunker: str | None, options: dict[str, Any],
     from segtool import executor
     from segtool.selection import build, identity_key, route
 
+    structure, options = _structure_options(options, chunker is not None)
     selection = route(options, splitter, chunker, error=TypeError, flag_style=False)
+    selection = replace(selection, structure=structure)
     split, chunk = build(selection)
-    pipe = Pipeline(split, chunk, key=identity_key(selection, split, chunk))
+    pipe = Pipeline(split, chunk, key=identity_key(selection, split, chunk), structure=structure)
     return executor.run(pipe, docs, selection=selection, jobs=jobs)
+
+
+STRUCTURE_KEYS = ("structure", "section_level", "merge_sections", "heading_context")
+
+
+def _structure_options(options: dict[str, Any], chunking: bool
+                       ) -> tuple[StructureOptions, dict[str, Any]]:
+    """The run-level structure options out of ``options``; the rest is routed to the
+    components.  Texts given to the API have no known format: ``structure="md"`` (or
+    ``"text"``) reads them as Markdown (plain-text paragraphs)."""
+    rest = {k: v for k, v in options.items() if k not in STRUCTURE_KEYS}
+    given = {k: options[k] for k in STRUCTURE_KEYS if options.get(k) is not None}
+    try:
+        structure = StructureOptions(**given)
+        structure.check_chunking(chunking)
+    except UsageError as exc:
+        raise TypeError(re.sub(r"--([a-z-]+)", lambda m: m.group(1).replace("-", "_"),
+                               str(exc))) from None
+    return structure, rest
 
 
 def _check_text(text: Any, what: str) -> None:
@@ -348,9 +372,14 @@ def segment_table(data: TableLike, *, text_column: str = "text", id_column: str 
                 yield Document(id=ids[i], text=text, source=source)
 
     records = list(_records(splitter, chunker, options, documents(), jobs))
-    columns = {name: [r[name] for r in records] for name in schema.names if name != "meta"}
+    columns = {name: [r[name] for r in records] for name in schema.names
+               if name not in ("meta", "headings")}
     if chunker:
         import json
+
+        from segtool.writers.parquet import headings_of
+
+        columns["headings"] = [headings_of(r["meta"]) for r in records]
 
         columns["meta"] = [json.dumps(r["meta"], ensure_ascii=False, sort_keys=True)
                            for r in records]

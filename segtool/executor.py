@@ -114,16 +114,61 @@ def _start_worker(selection: Selection, parent: int) -> None:
 
     global _WORKER
     splitter, chunker = build(selection)
-    _WORKER = Pipeline(splitter, chunker)
+    _WORKER = Pipeline(splitter, chunker, structure=selection.structure)
+
+
+class SentenceCount:
+    """Stands in for a document's sentence spans when only their number is needed.
+
+    A chunking run turns spans into records through the chunks alone; the
+    parent only adds up how many sentences each document had (``sent_start``
+    of a later block).  Sending a count instead of hundreds of ``Span``
+    objects per document cuts the pickling on both sides of the pipe.
+    """
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return (SentenceCount, (self.n,))
 
 
 def _compute(docs: list[Document]) -> list[DocResult]:
-    return _WORKER.compute(docs)
+    results = _WORKER.compute(docs)
+    if _WORKER.chunker is not None:
+        for res in results:
+            if isinstance(res.spans, list):
+                res.spans = SentenceCount(len(res.spans))  # type: ignore[assignment]
+    return results
 
 
-def _payload(docs: list[Document]) -> list[Document]:
-    """What a worker needs of each document: never ``meta``, which only the parent uses."""
-    return [Document(id=d.id, text=d.text, source=d.source) for d in docs]
+def _payload(docs: list[Document], fields: tuple[str, ...] = ()) -> list[Document]:
+    """What a worker needs of each document: ``meta`` stays with the parent, except the
+    ``fields`` the chunker reads (``document_fields``: the intent chunker's --intents-field)."""
+    return [Document(id=d.id, text=d.text, source=d.source, markup=d.markup, blocks=d.blocks,
+                     offset=d.offset, part=d.part,
+                     meta={k: d.meta[k] for k in fields if k in d.meta} if fields else {})
+            for d in docs]
+
+
+def _here(pipeline: Pipeline, docs: list[Document]) -> Future[list[DocResult]]:
+    """``compute`` in this process, as a finished future.
+
+    An error is kept in the future rather than raised, so that it surfaces when
+    its batch's turn comes: everything before it is emitted first, as with one
+    process.
+    """
+    done: Future[list[DocResult]] = Future()
+    try:
+        done.set_result(pipeline.compute(docs))
+    except Exception as exc:  # re-raised by .result() in input order
+        done.set_exception(exc)
+    return done
 
 
 def run(pipeline: Pipeline, items: Iterable[Document | BadInput], *, selection: Selection,
@@ -138,30 +183,51 @@ def run(pipeline: Pipeline, items: Iterable[Document | BadInput], *, selection: 
 
 def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]],
                   selection: Selection, jobs: int) -> Iterator[Record]:
-    """Yield the records of ``pipeline`` over ``batches``, computed by worker processes."""
+    """Yield the records of ``pipeline`` over ``batches``, computed by ``jobs - 1`` worker
+    processes and by this one.
+
+    The parent is one of the ``jobs``: it has the components built already, and
+    a parent that only waited would leave one core to reading and writing
+    alone.  Each batch goes to a worker while the workers have fewer than two
+    batches each; otherwise the parent computes it itself.  Records leave in
+    input order whoever computed them, and at most ``4 × jobs`` batches are
+    held, so memory stays bounded however unevenly the work is shared.
+    """
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import resource_tracker
 
     from segtool import spawn
 
-    window = 2 * jobs
+    helpers = jobs - 1
+    queue_depth = 2 * helpers  # batches sent but not yet finished by the workers
+    window = 4 * jobs
+    fields = tuple(getattr(pipeline.chunker, "document_fields", ()))
     pending: deque[tuple[list[Document | BadInput], Future[list[DocResult]] | None]] = deque()
     context = spawn.context()  # workers never re-run the caller's script (segtool.spawn)
     with _stop_signals_blocked():
         # multiprocessing's helper process shields itself from SIGINT and SIGTERM only;
         # started here it also keeps SIGHUP blocked, so a hangup cannot kill it mid-run
         resource_tracker.ensure_running()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+    with ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
                              initargs=(selection, os.getpid())) as pool:
+        sent: deque[Future[list[DocResult]]] = deque()  # worker futures, oldest first
         try:
             for batch in batches:
                 todo = work(batch)
                 future: Future[list[DocResult]] | None = None
                 if todo:
-                    with _stop_signals_blocked():  # submit() may start a worker process
-                        future = pool.submit(_compute, _payload(todo))
+                    while sent and sent[0].done():
+                        sent.popleft()
+                    if len(sent) < queue_depth:
+                        with _stop_signals_blocked():  # submit() may start a worker process
+                            future = pool.submit(_compute, _payload(todo, fields))
+                        sent.append(future)
+                    else:
+                        future = _here(pipeline, todo)
                 pending.append((batch, future))
-                if len(pending) >= window:
+                # emit what is ready; wait only when the window is full
+                while pending and (len(pending) >= window or pending[0][1] is None
+                                   or pending[0][1].done()):
                     batch, future = pending.popleft()
                     yield from pipeline.emit_batch(batch, future.result() if future else [])
             while pending:

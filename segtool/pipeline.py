@@ -19,10 +19,11 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from segtool.identity import record_id
+from segtool.structure.options import StructureOptions
 from segtool.types import (
     BadInput,
     Chunker,
@@ -177,6 +178,7 @@ class Pipeline:
         batch_chars: int = DEFAULT_BATCH_CHARS,
         hold_chars: int = DEFAULT_HOLD_CHARS,
         columns: Sequence[str] = (),
+        structure: StructureOptions | None = None,
     ) -> None:
         if on_error not in ("stop", "skip"):
             raise SegtoolError(f"--on-error {on_error!r}: use stop or skip", exit_code=2)
@@ -190,6 +192,8 @@ class Pipeline:
         self.hold_chars = hold_chars
         # Input fields promoted out of ``meta`` to top-level keys after the fixed ones.
         self.columns = tuple(columns)
+        # Document structure (segtool.structure): on by default, off with --structure off.
+        self.structure = structure if structure is not None else StructureOptions()
         self.stats = RunStats()
         self._open: _Open | None = None
 
@@ -212,14 +216,61 @@ class Pipeline:
         if not docs:
             return []
         split = self._split(docs)
+        docs = list(docs)
+        blocks, owners = self._structure(docs, split)
         if self.chunker is None:
             return [DocResult(s, None) for s in split]
         ok = [k for k, s in enumerate(split) if not isinstance(s, BadInput)]
-        chunked = self._chunk([docs[k] for k in ok], [split[k] for k in ok])  # type: ignore[misc]
+        if any(blocks[k] is not None for k in ok):
+            from segtool.structure.apply import chunk_sections
+
+            chunked = chunk_sections(
+                self._chunk, self.chunker, [docs[k] for k in ok],
+                [split[k] for k in ok], [owners[k] for k in ok],  # type: ignore[misc]
+                [blocks[k] for k in ok], self.structure)
+        else:
+            chunked = self._chunk([docs[k] for k in ok], [split[k] for k in ok])  # type: ignore[misc]
         out = [DocResult(s, None) for s in split]
         for k, c in zip(ok, chunked, strict=True):
             out[k] = DocResult(split[k], c)
         return out
+
+    def _structure(self, docs: list[Document], split: list[list[Span] | BadInput]
+                   ) -> tuple[list[Any], list[list[int] | None]]:
+        """Find each document's blocks and cut its sentence spans at them (in place).
+
+        Returns the blocks (``None`` for a document without structure) and, for
+        Markdown/HTML, the block index of every span; plain-text paragraphs only
+        cut sentences, so their documents are chunked whole.  A document whose
+        markup ``--structure md|text`` overrides is replaced in ``docs``.
+        """
+        blocks: list[Any] = [None] * len(docs)
+        owners: list[list[int] | None] = [None] * len(docs)
+        if not self.structure.on:
+            return blocks, owners
+        from segtool.structure.apply import cut_spans
+        from segtool.structure.blocks import document_blocks
+
+        for k, doc in enumerate(docs):
+            spans = split[k]
+            markup = self.structure.markup_for(doc.markup, doc.blocks is not None)
+            if markup != doc.markup:
+                doc = docs[k] = replace(doc, markup=markup)
+            if isinstance(spans, BadInput) or (not doc.markup and doc.blocks is None):
+                continue
+            try:
+                found = document_blocks(doc)
+                if not found:
+                    continue
+                split[k], own = cut_spans(doc.text, spans, found)
+            except SegtoolError:
+                raise
+            except Exception as exc:
+                split[k] = _failed(doc, "structure parsing", exc)
+                continue
+            if doc.markup != "text" or doc.blocks is not None:
+                blocks[k], owners[k] = found, own
+        return blocks, owners
 
     def _split(self, docs: Sequence[Document]) -> list[list[Span] | BadInput]:
         """Split a batch; if the batch call fails, retry one by one to name the culprit."""
@@ -426,6 +477,7 @@ class Pipeline:
         base = doc.offset
         limit = getattr(self.chunker, "max_tokens", None)
         doc_meta, extra = self._promote(doc)
+        heading_context = self.structure.on and self.structure.heading_context
         for c in chunks:
             start, end = base + c.start, base + c.end
             if limit is not None and c.n_tokens > limit:  # a lone character over the limit
@@ -450,6 +502,8 @@ class Pipeline:
                 "source": doc.source,
                 "meta": meta,
             }
+            if heading_context:  # the heading path as text for embedding, never inside text
+                record["context"] = c.context or ""
             if extra:
                 record.update(extra)
             yield record

@@ -103,7 +103,9 @@ class ChunkRecord(_RecordBase):
     (or ``None``) is where preceding overlap context begins, before ``start``;
     ``sent_start``/``sent_end`` is the half-open range of sentence indices the
     chunk covers; ``meta`` holds the document's metadata plus anything the
-    chunker adds.
+    chunker adds (``meta["headings"]``: the heading path, for Markdown and HTML).
+    ``context`` is the heading path as text, only with ``heading_context=True``
+    (it is never part of ``text``).
     """
 
     id: str
@@ -118,9 +120,16 @@ class ChunkRecord(_RecordBase):
     sent_end: int
     source: str
     meta: dict[str, Any] = field(default_factory=dict, hash=False)
+    context: str | None = None
 
     KEYS: ClassVar[tuple[str, ...]] = ("id", "doc_id", "index", "start", "end", "text", "n_tokens",
                                        "ctx_start", "sent_start", "sent_end", "source", "meta")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _RecordBase.to_dict(self)
+        if self.context is not None:  # only runs with heading context have the field
+            out["context"] = self.context
+        return out
 
 
 def from_dict(record: Mapping[str, Any]) -> ChunkRecord | SentenceRecord:
@@ -132,13 +141,16 @@ def from_dict(record: Mapping[str, Any]) -> ChunkRecord | SentenceRecord:
     """
     kind: type[ChunkRecord] | type[SentenceRecord] = (
         ChunkRecord if "n_tokens" in record else SentenceRecord)
-    extra = [key for key in record if key not in kind.KEYS]
+    optional = ("context",) if kind is ChunkRecord else ()
+    # Parquet's typed "headings" column repeats meta["headings"]
+    derived = ("headings",) if kind is ChunkRecord else ()
+    extra = [key for key in record if key not in kind.KEYS and key not in optional + derived]
     if extra:
         raise TypeError(f"not a {kind.__name__} field: {', '.join(map(repr, extra))}")
     missing = [key for key in kind.KEYS if key not in record]
     if missing:
         raise KeyError(f"{kind.__name__} needs {', '.join(map(repr, missing))}")
-    values = dict(record)
+    values = {key: value for key, value in record.items() if key not in derived}
     if kind is ChunkRecord and isinstance(values["meta"], str):  # Parquet stores meta as JSON
         values["meta"] = json.loads(values["meta"])
     return kind(**values)

@@ -39,10 +39,12 @@ BUILTINS: dict[str, dict[str, str]] = {
         "semantic": "segtool.chunkers.semantic:SemanticChunker",
         "margin": "segtool.chunkers.margin:MarginChunker",
         "perplexity": "segtool.chunkers.perplexity:PerplexityChunker",
+        "recursive": "segtool.chunkers.recursive:RecursiveChunker",
+        "intent": "segtool.chunkers.intent:IntentChunker",
     },
     "readers": {
         "txt": "segtool.readers.formats:read_text",
-        "md": "segtool.readers.formats:read_text",
+        "md": "segtool.readers.formats:read_markdown",
         "html": "segtool.readers.formats:read_html",
         "jsonl": "segtool.readers.formats:read_jsonl",
         "parquet": "segtool.readers.formats:read_parquet",

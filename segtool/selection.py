@@ -19,6 +19,7 @@ from typing import Any
 from segtool import registry
 from segtool.identity import config_identity, config_key
 from segtool.options import STAGES, OptionSpec, specs_of, suggest
+from segtool.structure.options import StructureOptions
 from segtool.types import UsageError
 
 KIND_OF_STAGE = {"split": "splitters", "chunk": "chunkers"}
@@ -33,6 +34,8 @@ class Selection:
     chunker: str | None = None
     split_options: Mapping[str, Any] = field(default_factory=dict)
     chunk_options: Mapping[str, Any] = field(default_factory=dict)
+    # Run-level: how document structure shapes the output (--structure …).
+    structure: StructureOptions = field(default_factory=StructureOptions)
 
 
 @cache
@@ -124,14 +127,18 @@ def build(selection: Selection) -> tuple[Any, Any]:
 
 def identity_key(selection: Selection, splitter: Any, chunker: Any) -> str:
     """The configuration key every record id of this run is derived from."""
-    ident = config_identity((selection.splitter, splitter),
-                            (selection.chunker, chunker) if selection.chunker else None)
-    return config_key(ident)
+    return config_key(identity(selection, splitter, chunker))
 
 
 def identity(selection: Selection, splitter: Any, chunker: Any) -> dict[str, Any]:
-    return config_identity((selection.splitter, splitter),
-                           (selection.chunker, chunker) if selection.chunker else None)
+    """The configuration identity; structure options that differ from the defaults are part
+    of it (they change the output), the defaults are left out so ids of earlier runs hold."""
+    ident = config_identity((selection.splitter, splitter),
+                            (selection.chunker, chunker) if selection.chunker else None)
+    structure = selection.structure.identity(chunking=selection.chunker is not None)
+    if structure:
+        ident["structure"] = structure
+    return ident
 
 
 def stage_kinds(has_chunker: bool) -> tuple[str, ...]:

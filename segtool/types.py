@@ -20,6 +20,12 @@ class Document:
     ``offset`` is the position of ``text`` inside the logical document: a huge
     file is read in blocks that share one ``id`` and carry their global offset,
     so every emitted offset refers to the whole file.
+
+    ``markup`` (``"md"``, ``"html"``, ``"text"`` or ``""`` for unknown) says how
+    to find the document's structure; ``blocks`` holds its block spans when the
+    reader already knows them (HTML) — else they are parsed lazily from the
+    text (``segtool.structure.blocks.document_blocks``), so a document stays
+    cheap to create and to send to a worker process.
     """
 
     id: str
@@ -28,6 +34,8 @@ class Document:
     meta: Mapping[str, Any] = field(default_factory=dict)
     offset: int = 0
     part: int = 0
+    markup: str = ""
+    blocks: tuple[Any, ...] | None = None  # segtool.structure.blocks.Block, local offsets
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -50,7 +58,8 @@ class ChunkSpan:
     ``sent_start``/``sent_end`` is the half-open range of sentence indices the
     chunk covers (a sentence cut by a fallback is counted in every piece).
     ``ctx_start`` is where optional preceding context begins (overlap); it never
-    changes ``start``.
+    changes ``start``.  ``context`` is the heading path reported with
+    ``--heading-context`` (text for embedding, never part of the chunk's text).
     """
 
     start: int
@@ -60,6 +69,7 @@ class ChunkSpan:
     sent_end: int
     ctx_start: int | None = None
     meta: Mapping[str, Any] | None = None
+    context: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ data to stdout or decides exit codes.
 
 from __future__ import annotations
 
-from segtool.cli import evaluate, listing, run  # noqa: F401  (register the commands)
+from segtool.cli import check, evaluate, listing, run, score  # noqa: F401  (register the commands)
 from segtool.cli.app import app
 
 

@@ -95,6 +95,37 @@ Chunker = Annotated[str, typer.Option("--chunker", "-c", help="Chunking strategy
                                       "list --kind chunkers).", rich_help_panel="Chunker",
                                       metavar="NAME")]
 
+class StructureMode(StrEnum):
+    auto = "auto"
+    off = "off"
+    md = "md"
+    text = "text"
+
+
+StructureOpt = Annotated[StructureMode, typer.Option(
+    "--structure", help="auto: Markdown and HTML blocks (headings, lists, code, tables) and "
+    "plain-text paragraphs shape sentences and chunks; md, text: read every text (JSONL, "
+    "Parquet) as Markdown or plain text; off: the text is flat.",
+    rich_help_panel="Structure")]
+SectionLevel = Annotated[int | None, typer.Option(
+    "--section-level", min=0, max=6, help="No chunk spans two sections of heading level ≤ N "
+    "(default: every heading starts a chunk; with --merge-sections: merge across any).",
+    rich_help_panel="Structure", metavar="N", show_default=False)]
+MergeSections = Annotated[bool, typer.Option(
+    "--merge-sections", help="Merge small adjacent whole sections into one chunk while they "
+    "fit --max-tokens.", rich_help_panel="Structure")]
+HeadingContext = Annotated[bool, typer.Option(
+    "--heading-context", help="Add a context field with the chunk's heading path (for "
+    "embedding; text stays document[start:end]).", rich_help_panel="Structure")]
+
+
+def structure_options(structure: StructureMode, section_level: int | None = None,
+                      merge_sections: bool = False, heading_context: bool = False) -> Any:
+    from segtool.structure.options import StructureOptions
+
+    return StructureOptions(structure.value, section_level, merge_sections, heading_context)
+
+
 def read_options(input_format: str | None, text_field: str, id_field: str | None,
                encoding_errors: EncodingErrors, block_mib: int, *,
                keep_fields: list[str] | None = None, drop_fields: list[str] | None = None,

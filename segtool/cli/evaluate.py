@@ -20,7 +20,17 @@ from typing import Annotated, Any
 import typer
 
 from segtool.cli.app import eval_app
-from segtool.cli.bundles import Chunker, Jobs, Splitter
+from segtool.cli.bundles import (
+    Chunker,
+    HeadingContext,
+    Jobs,
+    MergeSections,
+    SectionLevel,
+    Splitter,
+    StructureMode,
+    StructureOpt,
+    structure_options,
+)
 from segtool.cli.component_flags import with_component_flags
 from segtool.cli.errors import Debug, guarded
 from segtool.cli.examples import epilog
@@ -120,6 +130,10 @@ def eval_chunks(
         "--embed-cache", help="Directory for an on-disk cache of the retrieval embedder.",
         rich_help_panel="Retrieval")] = None,
     jobs: Jobs = 1,
+    structure: StructureOpt = StructureMode.auto,
+    section_level: SectionLevel = None,
+    merge_sections: MergeSections = False,
+    heading_context: HeadingContext = False,
     as_json: AsJson = False,
     per_question: Annotated[Path | None, typer.Option(
         "--per-question", help="Write one JSON record per question to FILE.",
@@ -136,7 +150,9 @@ def eval_chunks(
             questions=questions, corpus=corpus, chunks=chunks, splitter=splitter,
             chunker=chunker, values=values, embedder=embedder, ks=k,
             retrieve_from=retrieve_from, tokenizer=counting or "cl100k_base", device=device,
-            batch_size=batch_size, embed_cache=embed_cache, jobs=jobs)
+            batch_size=batch_size, embed_cache=embed_cache, jobs=jobs,
+            structure=structure_options(structure, section_level, merge_sections,
+                                        heading_context))
         if per_question is not None:
             write_jsonl(per_question, records)
         render_chunks(result)

@@ -74,6 +74,21 @@ _EVAL_CHUNKS = (
             "--embedder model2vec --k 1,5 --per-question per-question.jsonl"),
 )
 
+_CHECK = (
+    Example("Lint chunks against their source documents with a 512-token limit; findings as "
+            "JSON.",
+            "segtool check chunks.jsonl --docs corpora/ --max-tokens 512 --format json"),
+    Example("Every rule: its code, name and what it checks.", "segtool check --list-rules"),
+)
+
+_SCORE = (
+    Example("Structural stats and ChunkScore of a chunk file; HTML report.",
+            "segtool score chunks.jsonl --lm smollm2 --embedder minilm --html report.html"),
+    Example("Rank two chunker configurations on the same documents.",
+            "segtool score corpora/ --chunker window --chunker window:max_tokens=400 "
+            "--lm smollm2 --embedder minilm"),
+)
+
 #: Examples by command path ("" is ``segtool`` itself), in the order they are shown.
 EXAMPLES: dict[str, tuple[Example, ...]] = {
     "": (_SENTENCES[0], _CHUNK[0], _LIST[0]),
@@ -83,6 +98,8 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
     "eval": (_EVAL_SENTENCES[0], _EVAL_CHUNKS[0]),
     "eval sentences": _EVAL_SENTENCES,
     "eval chunks": _EVAL_CHUNKS,
+    "check": _CHECK,
+    "score": _SCORE,
 }
 
 _WIDTH = 78  # what click's help formatter uses at most

@@ -23,11 +23,13 @@ from segtool.cli.bundles import (
     EncodingErrors,
     ErrorsFile,
     Format,
+    HeadingContext,
     IdField,
     InputFormat,
     Inputs,
     Jobs,
     KeepFields,
+    MergeSections,
     NoMeta,
     OnError,
     OnErrorOpt,
@@ -35,13 +37,19 @@ from segtool.cli.bundles import (
     Output,
     ProgressOpt,
     Quiet,
+    SectionLevel,
     Splitter,
+    StructureMode,
+    StructureOpt,
     TextField,
     read_options,
+    structure_options,
 )
 from segtool.cli.component_flags import with_component_flags
 from segtool.cli.errors import Debug, guarded
 from segtool.cli.examples import epilog
+from segtool.cli.incremental import Force, Prune, is_directory_output, run_directory
+from segtool.cli.ray_flags import Executor, ExecutorName, RayAddress, RayGpus
 from segtool.types import BadInput, UsageError
 
 
@@ -75,8 +83,19 @@ def run_pipeline(
     *, kind: str, inputs: list[str] | None, read_opts: dict[str, Any], splitter: str,
     chunker: str | None, values: dict[str, Any], output: str | None, fmt: OutFormat | None,
     on_error: OnError, errors_file: str | None, quiet: bool, jobs: int = 1,
-    progress_flag: bool = False,
+    progress_flag: bool = False, executor: str = "local", ray_address: str | None = None,
+    ray_gpus: float | None = None,
+    structure: Any = None,
+    prune: bool = False,
+    force: bool = False,
 ) -> None:
+    if executor != "local" or ray_address or ray_gpus is not None:  # segtool.distributed
+        from segtool.distributed.ray_cli import run_ray
+
+        return run_ray(kind=kind, inputs=inputs, read_opts=read_opts, splitter=splitter,
+                       chunker=chunker, values=values, output=output, fmt=fmt, on_error=on_error,
+                       errors_file=errors_file, quiet=quiet, jobs=jobs, executor=executor,
+                       ray_address=ray_address, ray_gpus=ray_gpus)
     from segtool import executor, registry
     from segtool.cli.progress import RunProgress, choose_mode, loading_label
     from segtool.pipeline import Pipeline
@@ -92,12 +111,29 @@ def run_pipeline(
     )
 
     selection = route(values, splitter, chunker)  # a flag no selected component takes: exit 2
+    if structure is not None:  # run-level structure options (segtool.structure)
+        structure.check_chunking(chunker is not None)
+        selection = dataclasses.replace(selection, structure=structure)
     read = ReadOptions(**read_opts)
     read.validate()  # e.g. --keep-fields with --drop-fields: exit 2 before anything is read
     if kind == "sentences":  # sentence records carry no meta: read only promoted fields
         read = dataclasses.replace(read, no_meta=True)
     if errors_file is not None and on_error is not OnError.skip:
         raise UsageError("--errors-file only applies with --on-error skip")
+    if output is not None and is_directory_output(output):  # -o DIR/: segtool.incremental
+        writer_opts_dir: dict[str, Any] = {"kind": kind}
+        if read.columns:
+            writer_opts_dir["columns"] = read.columns
+        if kind == "chunks" and selection.structure.on and selection.structure.heading_context:
+            _context_column(writer_opts_dir, read.columns, fmt.value if fmt else "jsonl")
+        return run_directory(kind=kind, inputs=inputs, read=read, selection=selection,
+                             output=output, fmt_name=fmt.value if fmt else "jsonl",
+                             writer_opts=writer_opts_dir, on_error=on_error.value,
+                             errors_file=errors_file, quiet=quiet, jobs=jobs, prune=prune,
+                             force=force)
+    if prune or force:
+        raise UsageError("--prune and --force apply to an output directory — give -o DIR/ "
+                         "(with the trailing slash) or leave them out")
     # Every destination is checked before anything is read or any model loaded.
     requested = fmt.value if fmt else None
     if output is None:
@@ -124,6 +160,8 @@ def run_pipeline(
 
             writer_opts["column_types"] = parquet_column_types(sources, read.columns, read)
 
+    if kind == "chunks" and selection.structure.on and selection.structure.heading_context:
+        _context_column(writer_opts, read.columns, fmt_name)
     progress = RunProgress(choose_mode(quiet=quiet, forced=progress_flag, output=output), kind,
                            sources)
     with progress.stage(loading_label(selection)):
@@ -145,13 +183,28 @@ def run_pipeline(
                                      "reason": bad.reason}], errors_out)
 
         pipeline = Pipeline(split, chunk, key=identity_key(selection, split, chunk),
-                            on_error=on_error.value, on_bad=report, columns=read.columns)
+                            on_error=on_error.value, on_bad=report, columns=read.columns,
+                            structure=selection.structure)
         records = progress.records(executor.run(pipeline, progress.documents(docs),
                                                 selection=selection, jobs=jobs))
         with progress.running(pipeline.stats):
             writer.write(records, out, flush_each=out.isatty())
     if not quiet:
         _summary(pipeline.stats, kind, output)
+
+
+def _context_column(writer_opts: dict[str, Any], columns: tuple[str, ...], fmt_name: str
+                    ) -> None:
+    """--heading-context: records get a ``context`` string field, written as a column."""
+    if "context" in columns:
+        raise UsageError("--columns context: with --heading-context, context is the heading "
+                         "path — rename the input field or leave out --heading-context")
+    writer_opts["columns"] = ("context", *columns)
+    if fmt_name == "parquet":
+        import pyarrow as pa
+
+        writer_opts["column_types"] = {**writer_opts.get("column_types", {}),
+                                       "context": pa.string()}
 
 
 @app.command(epilog=epilog("sentences"))
@@ -164,12 +217,18 @@ def sentences(
     id_field: IdField = None,
     encoding_errors: EncErrors = EncodingErrors.strict,
     block_mib: BlockMiB = 64,
+    structure: StructureOpt = StructureMode.auto,
     output: Output = None,
     columns: Columns = None,
     fmt: Format = None,
     on_error: OnErrorOpt = OnError.stop,
     errors_file: ErrorsFile = None,
+    prune: Prune = False,
+    force: Force = False,
     jobs: Jobs = 1,
+    executor: Executor = ExecutorName.local,
+    ray_address: RayAddress = None,
+    ray_gpus: RayGpus = None,
     progress: ProgressOpt = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -187,7 +246,9 @@ def sentences(
                                columns=columns),
         splitter=splitter, chunker=None, values=component_values or {}, output=output, fmt=fmt,
         on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs,
-        progress_flag=progress))
+        structure=structure_options(structure),
+        progress_flag=progress, executor=executor.value, ray_address=ray_address,
+        ray_gpus=ray_gpus, prune=prune, force=force))
 
 
 @app.command(epilog=epilog("chunk"))
@@ -204,12 +265,21 @@ def chunk(
     keep_fields: KeepFields = None,
     drop_fields: DropFields = None,
     no_meta: NoMeta = False,
+    structure: StructureOpt = StructureMode.auto,
+    section_level: SectionLevel = None,
+    merge_sections: MergeSections = False,
+    heading_context: HeadingContext = False,
     output: Output = None,
     columns: Columns = None,
     fmt: Format = None,
     on_error: OnErrorOpt = OnError.stop,
     errors_file: ErrorsFile = None,
+    prune: Prune = False,
+    force: Force = False,
     jobs: Jobs = 1,
+    executor: Executor = ExecutorName.local,
+    ray_address: RayAddress = None,
+    ray_gpus: RayGpus = None,
     progress: ProgressOpt = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -228,4 +298,6 @@ def chunk(
                                no_meta=no_meta, columns=columns),
         splitter=splitter, chunker=chunker, values=component_values or {}, output=output,
         fmt=fmt, on_error=on_error, errors_file=errors_file, quiet=quiet, jobs=jobs,
-        progress_flag=progress))
+        structure=structure_options(structure, section_level, merge_sections, heading_context),
+        progress_flag=progress, executor=executor.value, ray_address=ray_address,
+        ray_gpus=ray_gpus, prune=prune, force=force))

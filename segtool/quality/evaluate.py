@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def _run(selection: Selection, docs: Iterable[Document], jobs: int = 1) -> tuple
     from segtool import executor
 
     split, chunk = build(selection)
-    pipe = Pipeline(split, chunk, key=identity_key(selection, split, chunk))
+    pipe = Pipeline(split, chunk, key=identity_key(selection, split, chunk),
+                    structure=selection.structure)
     records = list(executor.run(pipe, docs, selection=selection, jobs=jobs))
     return records, (split, chunk)
 
@@ -125,31 +127,45 @@ def corpus_id(doc: Document) -> str:
     return Path(doc.source).stem or doc.source
 
 
-def load_corpora(paths: Sequence[str | Path]) -> dict[str, str]:
-    """Corpus files (or directories of them) → ``{file stem: text}``, read by the readers."""
+def load_corpus_documents(paths: Sequence[str | Path]) -> dict[str, Document]:
+    """Corpus files (or directories of them) → ``{file stem: document}``, read by the readers
+    (so each keeps its markup: a ``.md`` corpus is chunked with its Markdown structure)."""
     docs = _documents([str(p) for p in paths], ReadOptions())
-    corpora: dict[str, str] = {}
+    corpora: dict[str, Document] = {}
     for doc in docs:
         cid = corpus_id(doc)
         if cid in corpora:
             raise UsageError(f"--corpus: two files named {cid!r} — corpus ids are file stems")
-        corpora[cid] = doc.text
+        corpora[cid] = doc
     if not corpora:
         raise UsageError("--corpus: no corpus files found — pass files or a directory")
     return corpora
 
 
-def chunk_corpora(corpora: Mapping[str, str], selection: Selection, jobs: int = 1
+def load_corpora(paths: Sequence[str | Path]) -> dict[str, str]:
+    """Corpus files (or directories of them) → ``{file stem: text}``, read by the readers."""
+    return {cid: doc.text for cid, doc in load_corpus_documents(paths).items()}
+
+
+def chunk_corpora(corpora: Mapping[str, str], selection: Selection, jobs: int = 1,
+                  markups: Mapping[str, str] | None = None
                   ) -> tuple[list[ChunkRecord], dict[str, Any]]:
-    """Chunk every corpus through the pipeline; retrievable text includes any context."""
+    """Chunk every corpus through the pipeline; retrievable text includes any context.
+
+    ``markups`` gives a corpus's markup (``"md"``…) so its structure is used;
+    with ``selection.structure.heading_context`` each chunk is embedded after
+    its heading path (the scored span is still the chunk's own).
+    """
     ids = sorted(corpora)
-    docs = [Document(id=cid, text=corpora[cid], source=cid) for cid in ids]
+    docs = [Document(id=cid, text=corpora[cid], source=cid,
+                     markup=(markups or {}).get(cid, "")) for cid in ids]
     records, (split, chunk) = _run(selection, docs, jobs)
     out = []
     for r in records:
         text = corpora[r["doc_id"]]
         start = r["start"] if r.get("ctx_start") is None else r["ctx_start"]
-        out.append(ChunkRecord(r["doc_id"], start, r["end"], text[start : r["end"]]))
+        out.append(ChunkRecord(r["doc_id"], start, r["end"], text[start : r["end"]],
+                               context=r.get("context") or ""))
     return out, identity(selection, split, chunk)
 
 
@@ -157,7 +173,7 @@ def evaluate_chunks(
     *, questions: str | Path, corpus: Sequence[str | Path], chunks: str | Path | None,
     splitter: str, chunker: str, values: Mapping[str, Any], embedder: str, ks: str,
     retrieve_from: str, tokenizer: str, device: str | None, batch_size: int | None,
-    embed_cache: str | None, jobs: int = 1,
+    embed_cache: str | None, jobs: int = 1, structure: Any = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Load, validate, chunk (or read chunks), embed and score; no printing."""
     from segtool.models.embedders import get_embedder
@@ -168,8 +184,12 @@ def evaluate_chunks(
     if retrieve_from not in {"corpus", "all"}:
         raise UsageError(f"--retrieve-from {retrieve_from!r}: use corpus or all")
     selection = route(values, splitter, None if chunks is not None else chunker)
+    if structure is not None:  # --structure …, --heading-context: embed with the heading path
+        structure.check_chunking(chunks is None)
+        selection = replace(selection, structure=structure)
     qs = rv.load_questions(questions)
-    corpora = load_corpora(corpus)
+    corpus_docs = load_corpus_documents(corpus)
+    corpora = {cid: doc.text for cid, doc in corpus_docs.items()}
     rv.check_references(qs, corpora, str(questions))
     counter = get_tokenizer(tokenizer)
     # the retrieval embedder first: a bad --embedder fails fast (exit 2) before chunking
@@ -179,7 +199,8 @@ def evaluate_chunks(
         records = rv.load_chunk_records(chunks, corpora)
         config: dict[str, Any] = {"chunks_file": str(chunks)}
     else:
-        records, ident = chunk_corpora(corpora, selection, jobs)
+        records, ident = chunk_corpora(corpora, selection, jobs,
+                                       {cid: doc.markup for cid, doc in corpus_docs.items()})
         config = {"splitter": splitter, "chunker": chunker,
                   **ident["chunker"]["options"], "identity": ident}
     summary, per_question = rv.evaluate(qs, records, retriever, ks=cut_offs,

@@ -148,6 +148,11 @@ class ChunkRecord:
     start: int  # where the retrievable text starts (ctx_start when there is context)
     end: int
     text: str
+    context: str = ""  # heading path embedded before the text (--heading-context), not scored
+
+    def embed_text(self) -> str:
+        """What the embedder sees: the heading context, if any, then the chunk's text."""
+        return f"{self.context}\n\n{self.text}" if self.context else self.text
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -323,7 +328,7 @@ def evaluate(
     if retrieve_from not in {"corpus", "all"}:
         raise UsageError(f"--retrieve-from {retrieve_from!r}: use corpus or all")
     ks = sorted(set(ks))
-    vectors = embedder.embed([q.question for q in questions] + [c.text for c in chunks])
+    vectors = embedder.embed([q.question for q in questions] + [c.embed_text() for c in chunks])
     qv, cv = vectors[: len(questions)], vectors[len(questions) :]
     chunk_corpus = np.asarray([c.corpus_id for c in chunks], dtype=object)
     spans = [(c.start, c.end) for c in chunks]

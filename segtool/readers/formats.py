@@ -57,14 +57,17 @@ def _bad(path: str, failure: ReadFailure) -> BadInput:
 # ---------------------------------------------------------------- txt / md
 
 
-@_describe("plain text or Markdown, one document per file (verbatim); huge files in blocks")
-def read_text(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
+@_describe("plain text, one document per file (verbatim); huge files in blocks")
+def read_text(path: str, options: ReadOptions, markup: str = "text"
+              ) -> Iterator[Document | BadInput]:
     """Yield the file's text verbatim, in blocks if it exceeds ``block_bytes``.
 
     Markdown is deliberately not rendered: its markup is cheap for splitters to
     handle and keeping it verbatim keeps offsets valid for the source file.
     Blocks share the file's id and carry ``offset`` (global character offset)
     and ``part``; their texts concatenate to the decoded file exactly.
+    ``markup`` tells the structure layer how to find blocks in each part
+    (each part is parsed on its own, so a huge file still streams).
     """
     decoder = Utf8Decoder(options.encoding_errors)
     splitter = BlockSplitter(options.block_bytes)
@@ -77,7 +80,7 @@ def read_text(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
 
     def emit(text: str) -> Document:
         nonlocal offset, part
-        doc = Document(id=path, text=text, source=path, offset=offset, part=part)
+        doc = Document(id=path, text=text, source=path, offset=offset, part=part, markup=markup)
         offset += len(text)
         part += 1
         return doc
@@ -93,6 +96,12 @@ def read_text(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
         yield _bad(path, failure)
         return
     yield emit(splitter.finish())
+
+
+@_describe("Markdown, one document per file (verbatim, not rendered); huge files in blocks")
+def read_markdown(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
+    """Like :func:`read_text`; the text is marked as Markdown so its structure is parsed."""
+    return read_text(path, options, markup="md")
 
 
 # ---------------------------------------------------------------- html
@@ -116,7 +125,8 @@ def read_html(path: str, options: ReadOptions) -> Iterator[Document | BadInput]:
         yield _bad(path, failure)
         return
     meta = options.select({"title": parser.title} if parser.title else {})
-    yield Document(id=path, text=parser.text(), source=path, meta=meta)
+    yield Document(id=path, text=parser.text(), source=path, meta=meta, markup="html",
+                   blocks=parser.blocks())
 
 
 # ---------------------------------------------------------------- jsonl

@@ -6,12 +6,19 @@ breaks (paragraph-like blocks get a blank line so paragraph splitters see
 them), runs of HTML whitespace collapse to one space, and ``<pre>`` keeps its
 layout.  The ``<title>`` is not visible page text, so it goes to ``meta``.
 The parser is fed incrementally, so the raw HTML is never held in memory whole.
+
+While it writes the text, the extractor also records where each block starts
+in it (headings with their level and title, paragraphs, list items, ``<pre>``,
+tables — a whole table is one block whose rows are its lines — and block
+quotes): :meth:`HtmlTextExtractor.blocks` gives the structure layer exact spans
+of the extracted text, which no later parse of that text could recover.
 """
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 SKIP = frozenset({"script", "style", "template", "noscript", "title"})
 PARAGRAPH = frozenset({
@@ -23,6 +30,9 @@ LINE = frozenset({"br", "div", "li", "dt", "dd", "tr", "figcaption", "caption", 
                   "legend", "option"})
 CELL = frozenset({"td", "th"})
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
+HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# Elements counted to decide a block's kind (innermost wins, in this order).
+_KIND_TAGS = ("pre", "table", "li", "blockquote")
 
 
 class HtmlTextExtractor(HTMLParser):
@@ -41,6 +51,14 @@ class HtmlTextExtractor(HTMLParser):
         self._in_title = False
         self._title: list[str] = []
         self.title: str | None = None
+        # structure: where blocks start in the output, and what they are
+        self._length = 0  # characters written so far
+        self._depth = dict.fromkeys(_KIND_TAGS, 0)
+        self._heading = 0  # level of the open heading element
+        self._heading_text: list[str] = []
+        self._new_block = True
+        self._starts: list[tuple[int, str, int]] = []  # (offset, kind, heading level)
+        self._titles: dict[int, str] = {}  # block index -> heading title
 
     # -- structure
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -49,6 +67,7 @@ class HtmlTextExtractor(HTMLParser):
             self._in_title = tag == "title" and self.title is None
             return
         self._structure(tag)
+        self._block_edge(tag, opening=True)
         if tag == "pre":
             self._pre += 1
             self._pre_start = True
@@ -68,6 +87,40 @@ class HtmlTextExtractor(HTMLParser):
             self._pre = max(0, self._pre - 1)
         if tag != "br":
             self._structure(tag)
+            self._block_edge(tag, opening=False)
+
+    def _block_edge(self, tag: str, opening: bool) -> None:
+        """Track the elements that decide block kinds; a block element's start or end begins
+        a new block at the next text, except inside a table or ``<pre>`` (one block each)."""
+        if tag in self._depth:
+            self._depth[tag] = max(0, self._depth[tag] + (1 if opening else -1))
+            if tag in ("table", "pre"):
+                self._new_block = True
+                return
+        if tag in HEADINGS:
+            if self._heading and self._heading_text and self._starts:
+                self._titles[len(self._starts) - 1] = _HTML_SPACE.sub(
+                    " ", "".join(self._heading_text)).strip()
+            self._heading = HEADINGS[tag] if opening else 0
+            self._heading_text = []
+        if (tag in PARAGRAPH or tag in LINE) and tag != "br" and not (
+                self._depth["table"] or self._depth["pre"]):
+            self._new_block = True
+
+    def _kind(self) -> tuple[str, int]:
+        if self._depth["pre"]:
+            return "code", 0
+        if self._depth["table"]:
+            return "table", 0
+        if self._heading:
+            if self._depth["li"] or self._depth["blockquote"]:
+                return ("list_item" if self._depth["li"] else "quote"), 0
+            return "heading", self._heading
+        if self._depth["li"]:
+            return "list_item", 0
+        if self._depth["blockquote"]:
+            return "quote", 0
+        return "paragraph", 0
 
     def _structure(self, tag: str) -> None:
         if tag == "br":  # <br><br> is the common hand-made paragraph break
@@ -114,10 +167,21 @@ class HtmlTextExtractor(HTMLParser):
                 missing = self._pending_breaks - self._trailing_newlines
                 if missing > 0:
                     self._out.append("\n" * missing)
+                    self._length += missing
                     self._trailing_newlines += missing
             elif self._space or lead_space:
                 self._out.append(" ")
+                self._length += 1
+            if self._heading and self._heading_text:
+                self._heading_text.append(" ")
+        if self._new_block or not self._starts:
+            kind, level = self._kind()
+            self._starts.append((self._length, kind, level))
+            self._new_block = False
+        if self._heading:
+            self._heading_text.append(data)
         self._out.append(data)
+        self._length += len(data)
         kept = data.rstrip("\n")
         ending = len(data) - len(kept)
         self._trailing_newlines = ending if kept else self._trailing_newlines + ending
@@ -126,6 +190,32 @@ class HtmlTextExtractor(HTMLParser):
 
     def text(self) -> str:
         return "".join(self._out)
+
+    def blocks(self) -> tuple[Any, ...]:
+        """The blocks of :meth:`text`, tiling it (``segtool.structure.blocks.Block``)."""
+        from segtool.structure.blocks import Block
+
+        if self._heading and self._heading_text and self._starts:  # an unclosed last heading
+            self._titles.setdefault(len(self._starts) - 1, _HTML_SPACE.sub(
+                " ", "".join(self._heading_text)).strip())
+        out: list[Block] = []
+        stack: list[tuple[int, str]] = []
+        starts = [s for s in self._starts if s[0] < self._length]
+        for k, (start, kind, level) in enumerate(starts):
+            end = starts[k + 1][0] if k + 1 < len(starts) else self._length
+            if end <= start:
+                continue
+            start = 0 if not out else start
+            title = self._titles.get(k, "") if level else ""
+            if level:
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                headings = tuple(t for _, t in stack)
+                stack.append((level, title))
+            else:
+                headings = tuple(t for _, t in stack)
+            out.append(Block(start, end, kind, level, headings, title))
+        return tuple(out)
 
 
 def html_to_text(html: str) -> str:

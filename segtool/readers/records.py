@@ -85,7 +85,8 @@ def make_document(
         doc_id = value if isinstance(value, str) else str(value)
     else:
         doc_id = f"{source}#{index}"
-    return Document(id=doc_id, text=text, source=source, meta=options.select(record, field))
+    return Document(id=doc_id, text=text, source=source, meta=options.select(record, field),
+                    markup="text")
 
 
 class LoneSurrogate(ValueError):

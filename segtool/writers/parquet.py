@@ -28,9 +28,19 @@ CHUNK_SCHEMA = pa.schema([
     ("n_tokens", pa.int64()), ("ctx_start", pa.int64()),
     ("sent_start", pa.int64()), ("sent_end", pa.int64()),
     ("source", pa.string()), ("meta", pa.string()),
+    # the heading path of the chunk (meta.headings), typed; null without document structure
+    ("headings", pa.list_(pa.string())),
 ])
 
 _ROWS_PER_BATCH = 8192
+
+
+def headings_of(meta: Any) -> list[str] | None:
+    """``meta.headings`` when it is a list of strings (the structure layer's), else null."""
+    value = meta.get("headings") if isinstance(meta, Mapping) else None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
 
 
 class ParquetWriter:
@@ -58,7 +68,10 @@ class ParquetWriter:
 
     def _batch(self, rows: list[dict[str, Any]]) -> pa.RecordBatch:
         base = self.base
-        columns = {name: [r[name] for r in rows] for name in base.names if name != "meta"}
+        columns = {name: [r[name] for r in rows] for name in base.names
+                   if name not in ("meta", "headings")}
+        if "headings" in base.names:
+            columns["headings"] = [headings_of(r.get("meta")) for r in rows]
         if "meta" in base.names:
             columns["meta"] = [json.dumps(r["meta"], ensure_ascii=False, sort_keys=True)
                                for r in rows]

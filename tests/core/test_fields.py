@@ -25,6 +25,7 @@ from segtool.writers.parquet import ParquetWriter
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
 FIXED_CHUNK_KEYS = ["id", "doc_id", "index", "start", "end", "text", "n_tokens", "ctx_start",
                     "sent_start", "sent_end", "source", "meta"]
+FIXED_CHUNK_COLUMNS = [*FIXED_CHUNK_KEYS, "headings"]  # Parquet adds the typed heading path
 FIXED_SENTENCE_KEYS = ["id", "doc_id", "index", "start", "end", "text", "source"]
 
 
@@ -130,10 +131,13 @@ def test_no_meta_leaves_meta_empty_for_jsonl_parquet_and_html(tmp_path: Path, go
     html = tmp_path / "page.html"
     html.write_text("<html><head><title>Title here</title></head><body><p>One sentence. "
                     "Another.</p></body></html>", encoding="utf-8")
-    assert records(segtool("chunk", str(html)))[0]["meta"] == {"title": "Title here"}
+    # meta.headings is the structure layer's output, not an input field: --no-meta keeps it
+    assert records(segtool("chunk", str(html)))[0]["meta"] == {"title": "Title here",
+                                                                "headings": []}
     recs = records(segtool("chunk", str(gold), str(typed), str(html), "--no-meta"))
     assert {r["source"] for r in recs} == {str(gold), str(typed), str(html)}
-    assert all(r["meta"] == {} for r in recs)
+    assert all(r["meta"] == ({"headings": []} if r["source"] == str(html) else {})
+               for r in recs)
 
 
 def test_parquet_input_honours_keep_and_drop(typed: Path) -> None:
@@ -195,7 +199,7 @@ def test_parquet_output_keeps_the_input_column_types_and_values(tmp_path: Path, 
     assert proc.returncode == 0, proc.stderr
     table = pq.read_table(out)
     source = pq.read_table(typed)
-    assert table.schema.names == [*FIXED_CHUNK_KEYS, *TYPED_COLUMNS]
+    assert table.schema.names == [*FIXED_CHUNK_COLUMNS, *TYPED_COLUMNS]
     for name in TYPED_COLUMNS:
         assert table.schema.field(name).type == source.schema.field(name).type, name
     rows = source.to_pylist()

@@ -16,11 +16,13 @@ from .conftest import COMPRESSORS, only_bad, only_docs, read_all, write
 SAMPLE = "# Title\n\nFirst line.\r\nSecond — naïve 日本語 😀.\n\n  indented *md* text\n"
 
 
-@pytest.mark.parametrize("name", ["doc.txt", "doc.md", "README"])
-def test_text_is_kept_verbatim(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(("name", "markup"), [("doc.txt", "text"), ("doc.md", "md"),
+                                              ("README", "text")])
+def test_text_is_kept_verbatim(tmp_path: Path, name: str, markup: str) -> None:
     path = write(tmp_path / name, SAMPLE)
     [doc] = only_docs(read_all(path))
-    assert doc == Document(id=path, text=SAMPLE, source=path, meta={}, offset=0, part=0)
+    assert doc == Document(id=path, text=SAMPLE, source=path, meta={}, offset=0, part=0,
+                           markup=markup)
 
 
 @pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
@@ -194,7 +196,7 @@ def test_file_gone_before_reading_is_bad_input(tmp_path: Path) -> None:
 def test_stdin_text(stdin: Callable[[bytes], None]) -> None:
     stdin(b"from a pipe\n")
     [doc] = only_docs(read_all("-"))
-    assert doc == Document(id="-", text="from a pipe\n", source="-")
+    assert doc == Document(id="-", text="from a pipe\n", source="-", markup="text")
 
 
 @pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
