@@ -1,19 +1,26 @@
-"""``--jobs N``: the same pipeline, with splitting and chunking in worker processes.
+"""``--jobs N``: the same pipeline, with splitting and chunking in N processes.
 
 Splitting and token counting are CPU-bound Python, so threads do not help;
-processes do.  Each worker builds its own splitter and chunker once (from the
-run's :class:`segtool.selection.Selection`: component names and option values,
-never live objects) and computes spans and chunks for one batch of documents
-at a time.  The executor drives the pipeline: ``Pipeline`` itself knows
-nothing about processes, so another executor (a distributed engine) can sit
-beside this one.  Everything
-that makes the output what it is stays in the parent: batches are handed out
-and their results taken back *in input order*, and the parent counts
-documents, applies ``--on-error``, numbers records and derives their ids, so
-``--jobs 4`` writes byte-for-byte what ``--jobs 1`` writes.
+processes do.  ``N - 1`` worker processes each build their own splitter and
+chunker once (from the run's :class:`segtool.selection.Selection`: component
+names and option values, never live objects) and compute spans and chunks for
+one batch of documents at a time; the command's own process is the N-th: it
+reads, hands batches out, and computes a batch itself whenever every worker
+already has two waiting.  A parent that only waited would leave a core to
+reading and writing alone, and it has its components built anyway.  The
+executor drives the pipeline: ``Pipeline`` itself knows nothing about
+processes, so another executor (a distributed engine) can sit beside this
+one.  Everything that makes the output what it is stays in the parent:
+results are taken back *in input order*, whoever computed them, and the
+parent counts documents, applies ``--on-error``, numbers records and derives
+their ids, so ``--jobs 4`` writes byte-for-byte what ``--jobs 1`` writes.
+Workers send back chunks and, for chunking, only the *number* of sentences of
+each document (all the parent needs of them), which keeps the pipe traffic
+small.  (With an output directory, whole input files are the unit of
+parallel work instead: :mod:`segtool.incremental.runner`.)
 
-Memory stays bounded: at most ``2 × jobs`` batches are in flight, and the
-reader is not asked for more until the oldest batch has been emitted.  Workers
+Memory stays bounded: at most ``4 × jobs`` batches are held, and the reader
+is not asked for more until the oldest batch has been emitted.  Workers
 get only what they compute from (id, text, source): a document's ``meta`` stays
 in the parent, so metadata that cannot be pickled (nested too deeply, say)
 fails or succeeds exactly as it does with one process.
@@ -21,7 +28,7 @@ fails or succeeds exactly as it does with one process.
 Workers never outlive the run.  They ignore SIGINT, SIGTERM and SIGHUP, which
 a terminal or a service manager sends to the whole process group: the parent
 handles those, drops the queued batches, waits for the ones in flight (at
-most one per worker) and shuts the pool down, so the pool never breaks under
+most two per worker) and shuts the pool down, so the pool never breaks under
 it.  On Linux each worker also asks the kernel to kill it when the parent dies
 without cleaning up (``kill -9``, a crash).
 Workers are started with ``spawn`` (safe with torch and tokenizers' threads)

@@ -67,8 +67,9 @@ Columns = Annotated[list[str] | None, typer.Option(
 
 Output = Annotated[str | None, typer.Option(
     "--output", "-o", help="Output file (default: JSONL on stdout). A file is written "
-    "atomically and keeps its permissions; a device, FIFO or /dev/stdout is written directly.",
-    rich_help_panel="Output", metavar="FILE")]
+    "atomically and keeps its permissions; a device, FIFO or /dev/stdout is written directly. "
+    "DIR/ (or an existing directory): one shard per input file, and a re-run redoes only "
+    "changed inputs.", rich_help_panel="Output", metavar="FILE|DIR/")]
 Format = Annotated[OutFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: parquet for -o *.parquet or *.pq, "
     "else jsonl).", rich_help_panel="Output", show_default=False)]

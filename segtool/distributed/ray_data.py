@@ -281,7 +281,9 @@ def run_files(paths: Sequence[str], *, kind: str, read: Any, selection: Any, out
         if address:
             ray.init(address=address, **options)
         else:
-            ray.init(num_cpus=workers, **options)
+            # one logical CPU more than segmenting actors: the stream's light stages
+            # (re-blocking documents for the actors) need one, and would stall without it
+            ray.init(num_cpus=workers + 1, **options)
     context = ray.data.DataContext.get_current()
     if not verbose:
         context.enable_progress_bars = False
@@ -298,9 +300,9 @@ def run_files(paths: Sequence[str], *, kind: str, read: Any, selection: Any, out
                     columns=read.columns, column_types=dict(column_types or {}),
                     on_error=on_error, routed=selection)
     tally = _tally_class().remote()
-    # Reading and parsing ask for no CPU of their own: the segmenting actors hold every CPU
-    # of a local instance (``jobs`` of them), and an upstream stage waiting for a CPU none of
-    # them gives back would stall the stream.  They run beside the actors, ``workers`` at once.
+    # Reading, parsing and writing ask for no CPU of their own: the segmenting actors hold
+    # the CPUs, and a stage waiting for a CPU none of them gives back would stall the stream.
+    # They run beside the actors (parsing ``workers`` files at once).
     files = ray.data.read_binary_files(list(given), include_paths=True, num_cpus=0,
                                        override_num_blocks=len(given))
     docs = files.map_batches(_read_files, batch_format="pyarrow", batch_size=1,
@@ -312,7 +314,7 @@ def run_files(paths: Sequence[str], *, kind: str, read: Any, selection: Any, out
     parent = os.path.dirname(os.path.abspath(output)) or "."
     temp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(output))}.", dir=parent)
     try:
-        records.write_parquet(temp, compression="zstd")
+        records.write_parquet(temp, compression="zstd", ray_remote_args={"num_cpus": 0})
         counts, messages = ray.get(tally.result.remote())
         _replace_dir(temp, output)
     except BaseException as exc:

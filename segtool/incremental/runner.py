@@ -183,8 +183,18 @@ def _make_parallel(maker: ShardMaker, units: list[Unit], jobs: int, done: Done) 
                     done(unit, *maker.make(unit))
                 elif running:
                     wait(list(running), return_when=FIRST_COMPLETED)
-        finally:
-            # stopping (a bad input, a signal): drop what has not started; the shards
-            # being made are finished and journaled before the pool closes
+        except BaseException:
+            # stopping (a bad input, a signal): a whole file can take minutes, so the
+            # workers are not waited for; what they were writing is a temp file, which
+            # the next run deletes, and every shard they finished is journaled already
             for future in running:
                 future.cancel()
+            _kill_workers(pool)
+            raise
+
+
+def _kill_workers(pool: Any) -> None:
+    """Stop a pool's workers now (they ignore the stop signals, so SIGKILL)."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()

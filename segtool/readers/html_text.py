@@ -55,7 +55,7 @@ class HtmlTextExtractor(HTMLParser):
         self._length = 0  # characters written so far
         self._depth = dict.fromkeys(_KIND_TAGS, 0)
         self._heading = 0  # level of the open heading element
-        self._heading_text: list[str] = []
+        self._heading_from: int | None = None  # index in _out of the open heading's text
         self._new_block = True
         self._starts: list[tuple[int, str, int]] = []  # (offset, kind, heading level)
         self._titles: dict[int, str] = {}  # block index -> heading title
@@ -98,14 +98,18 @@ class HtmlTextExtractor(HTMLParser):
                 self._new_block = True
                 return
         if tag in HEADINGS:
-            if self._heading and self._heading_text and self._starts:
-                self._titles[len(self._starts) - 1] = _HTML_SPACE.sub(
-                    " ", "".join(self._heading_text)).strip()
+            self._end_title()
             self._heading = HEADINGS[tag] if opening else 0
-            self._heading_text = []
         if (tag in PARAGRAPH or tag in LINE) and tag != "br" and not (
                 self._depth["table"] or self._depth["pre"]):
             self._new_block = True
+
+    def _end_title(self) -> None:
+        """The open heading's title: its text as written to the output, spaces collapsed."""
+        if self._heading_from is not None and self._starts:
+            self._titles[len(self._starts) - 1] = _HTML_SPACE.sub(
+                " ", "".join(self._out[self._heading_from:])).strip()
+        self._heading_from = None
 
     def _kind(self) -> tuple[str, int]:
         if self._depth["pre"]:
@@ -172,14 +176,12 @@ class HtmlTextExtractor(HTMLParser):
             elif self._space or lead_space:
                 self._out.append(" ")
                 self._length += 1
-            if self._heading and self._heading_text:
-                self._heading_text.append(" ")
         if self._new_block or not self._starts:
             kind, level = self._kind()
             self._starts.append((self._length, kind, level))
             self._new_block = False
-        if self._heading:
-            self._heading_text.append(data)
+        if self._heading and self._heading_from is None:
+            self._heading_from = len(self._out)
         self._out.append(data)
         self._length += len(data)
         kept = data.rstrip("\n")
@@ -195,9 +197,8 @@ class HtmlTextExtractor(HTMLParser):
         """The blocks of :meth:`text`, tiling it (``segtool.structure.blocks.Block``)."""
         from segtool.structure.blocks import Block
 
-        if self._heading and self._heading_text and self._starts:  # an unclosed last heading
-            self._titles.setdefault(len(self._starts) - 1, _HTML_SPACE.sub(
-                " ", "".join(self._heading_text)).strip())
+        if self._heading:  # an unclosed last heading
+            self._end_title()
         out: list[Block] = []
         stack: list[tuple[int, str]] = []
         starts = [s for s in self._starts if s[0] < self._length]

@@ -125,14 +125,20 @@ class _Section:
 
 
 def sections(blocks: Sequence[Block], boundary: int) -> list[tuple[int, int]]:
-    """Half-open block-index ranges: a new section before each heading of level ≤ ``boundary``,
-    unless everything before it since the last cut is headings and blank lines (a heading
-    with nothing under it stays with what follows, so it never ends a chunk alone)."""
+    """Half-open block-index ranges: a new section before each heading of level ≤ ``boundary``.
+
+    A heading never ends a section: one with nothing under it before the next
+    cut stays with what follows (no cut while the section so far holds only
+    headings), and deeper headings right before a cut go with the new section.
+    """
     cuts = [0]
     body = False
     for k, block in enumerate(blocks):
         if 0 < block.level <= boundary and k > cuts[-1] and body:
-            cuts.append(k)
+            j = k
+            while j - 1 > cuts[-1] and (blocks[j - 1].level > 0 or blocks[j - 1].kind == "blank"):
+                j -= 1
+            cuts.append(j)
             body = False
         if block.level == 0 and block.kind != "blank":
             body = True
