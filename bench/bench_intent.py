@@ -113,7 +113,7 @@ def bench_dp(texts: list[str], repeats: int) -> list[dict]:
     return rows
 
 
-def bench_e2e(texts: list[str], repeats: int) -> list[dict]:
+def bench_e2e(texts: list[str], repeats: int, embedders: list[str]) -> list[dict]:
     from segtool.pipeline import Pipeline
     from segtool.registry import create
     from segtool.types import Document
@@ -130,7 +130,7 @@ def bench_e2e(texts: list[str], repeats: int) -> list[dict]:
                                   "intent_beta": 0.5}),
             ("semantic", "minilm", {"embedder": "minilm", "device": "cpu"}),
         ]
-        for name, embedder, opts in configs:
+        for name, embedder, opts in [c for c in configs if c[1] in embedders]:
             splitter = create("splitters", "rules", {})
             chunker = create("chunkers", name, opts)
             pipe = Pipeline(splitter, chunker)
@@ -156,6 +156,8 @@ def main() -> None:
     ap.add_argument("--e2e-docs", type=int, default=200, help="documents for documents/s")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--e2e-embedders", default="model2vec,minilm",
+                    help="embedders for the documents/s part (comma separated; empty: skip it)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -164,7 +166,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     path = ensure_corpus(args.corpus)
     rows = bench_dp(load_docs(path, args.docs), args.repeats)
-    rows += bench_e2e(load_docs(path, args.e2e_docs), args.repeats)
+    embedders = [e for e in args.e2e_embedders.split(",") if e]
+    if embedders:
+        rows += bench_e2e(load_docs(path, args.e2e_docs), args.repeats, embedders)
     if args.out:
         env = {**machine(), "threads": args.threads}
         write_results(args.out, env, rows, ["segtool", "numpy", "torch", "sentence-transformers",

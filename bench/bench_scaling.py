@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -31,31 +30,50 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
        "HF_HUB_OFFLINE": "1"}
 
 
-def timed(args: list[str]) -> dict[str, float]:
-    """Wall and CPU seconds (user + system, the process and its children) of one run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "segtool.cli", *args], env=ENV,
-                          capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"segtool {' '.join(args)} failed:\n{proc.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "stderr": proc.stderr.strip().splitlines()[-1:]}
+# Runs the CLI and, at exit, writes the CPU seconds of the command's own process and of
+# its children (the workers) to the file named in SEGTOOL_BENCH_RUSAGE: on an idle machine
+# the wall time of ``-j 2`` approaches the larger of the two.
+_WRAPPER = """
+import atexit, json, os, resource, sys
+def _report():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(os.environ["SEGTOOL_BENCH_RUSAGE"], "w") as fh:
+        json.dump({"self": s.ru_utime + s.ru_stime, "children": c.ru_utime + c.ru_stime}, fh)
+atexit.register(_report)
+sys.argv = ["segtool", *sys.argv[1:]]
+from segtool.cli import main
+main()
+"""
 
 
-def median(runs: list[dict[str, float]], key: str) -> float:
+def timed(args: list[str]) -> dict[str, Any]:
+    """Wall seconds and CPU seconds (the command's process, its workers) of one run."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as usage:
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _WRAPPER, *args],
+                              env={**ENV, "SEGTOOL_BENCH_RUSAGE": usage.name},
+                              capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"segtool {' '.join(args)} failed:\n{proc.stderr}")
+        cpu = json.loads(Path(usage.name).read_text())
+    return {"wall_s": wall, "cpu_s": cpu["self"] + cpu["children"], "parent_cpu_s": cpu["self"],
+            "workers_cpu_s": cpu["children"], "stderr": proc.stderr.strip().splitlines()[-1:]}
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
     return round(statistics.median(r[key] for r in runs), 3)
 
 
 def jobs_case(name: str, source: Path, work: Path, repeats: int) -> dict[str, object]:
-    runs: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     outputs: dict[int, Path] = {}
     for _ in range(repeats):
         for jobs in (1, 2):
@@ -64,15 +82,22 @@ def jobs_case(name: str, source: Path, work: Path, repeats: int) -> dict[str, ob
                                      "-j", str(jobs)]))
     identical = outputs[1].read_bytes() == outputs[2].read_bytes()
     wall = {j: median(runs[j], "wall_s") for j in runs}
-    return {"case": name, "wall_s": wall, "cpu_s": {j: median(runs[j], "cpu_s") for j in runs},
+    cpu = {j: median(runs[j], "cpu_s") for j in runs}
+    busiest = max(median(runs[2], "parent_cpu_s"), median(runs[2], "workers_cpu_s"))
+    return {"case": name, "wall_s": wall, "cpu_s": cpu,
+            "j2_parent_cpu_s": median(runs[2], "parent_cpu_s"),
+            "j2_worker_cpu_s": median(runs[2], "workers_cpu_s"),
             "all_wall_s": {j: [round(r["wall_s"], 3) for r in runs[j]] for j in runs},
-            "speedup": round(wall[1] / wall[2], 2), "identical_output": identical}
+            "speedup": round(wall[1] / wall[2], 2),
+            # what two idle cores allow: -j 1's CPU time over -j 2's busier process
+            "speedup_idle_estimate": round(cpu[1] / busiest, 2),
+            "identical_output": identical}
 
 
 def incremental_case(books: Path, work: Path, repeats: int, jobs: int) -> dict[str, object]:
-    full: list[dict[str, float]] = []
-    again: list[dict[str, float]] = []
-    changed: list[dict[str, float]] = []
+    full: list[dict[str, Any]] = []
+    again: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     copy = work / f"books-j{jobs}"
     shutil.copytree(books, copy)
     victim = sorted(copy.iterdir())[0]

@@ -86,8 +86,8 @@ ProgressOpt = Annotated[bool, typer.Option(
     "few seconds, for CI logs (on a terminal a live bar is shown anyway; -q wins).",
     rich_help_panel="Run")]
 Jobs = Annotated[int, typer.Option(
-    "--jobs", "-j", min=0, help="Worker processes for splitting and chunking (0: one per CPU "
-    "core). Output is identical for any value.", rich_help_panel="Run", metavar="N")]
+    "--jobs", "-j", min=0, help="Processes that split and chunk, this one included (0: one per "
+    "CPU core). Output is identical for any value.", rich_help_panel="Run", metavar="N")]
 
 Splitter = Annotated[str, typer.Option("--splitter", "-s", help="Sentence splitter (segtool "
                                        "list --kind splitters).", rich_help_panel="Splitter",

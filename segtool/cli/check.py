@@ -28,7 +28,9 @@ HELP = (
     "overridden by flags.  Exit 0: clean; 1: findings; 2: usage or configuration error."
 )
 
-_Rules = "Rules"
+# Help sections: the limits describe chunks (Chunker), rule selection is how the run goes (Run).
+_Limits = "Chunker"
+_Rules = "Run"
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -66,16 +68,16 @@ def check(
         rich_help_panel="Input", metavar="FIELD")] = None,
     max_tokens: Annotated[int | None, typer.Option(
         "--max-tokens", help="Flag chunks longer than N tokens (text re-encoded).",
-        rich_help_panel=_Rules, metavar="N")] = None,
+        rich_help_panel=_Limits, metavar="N")] = None,
     min_tokens: Annotated[int | None, typer.Option(
         "--min-tokens", help="Flag chunks shorter than N tokens (a document's only chunk "
-        "is exempt).", rich_help_panel=_Rules, metavar="N")] = None,
+        "is exempt).", rich_help_panel=_Limits, metavar="N")] = None,
     tokenizer: Annotated[str | None, typer.Option(
         "--tokenizer", help="Tokenizer for the token rules, as in segtool chunk.  "
-        "[default: cl100k_base]", rich_help_panel=_Rules, metavar="T")] = None,
+        "[default: cl100k_base]", rich_help_panel=_Limits, metavar="T")] = None,
     min_chunkscore: Annotated[float | None, typer.Option(
         "--min-chunkscore", help="Flag documents whose ChunkScore is below X (loads --lm and "
-        "--embedder).", rich_help_panel=_Rules, metavar="X")] = None,
+        "--embedder).", rich_help_panel=_Limits, metavar="X")] = None,
     lm: Annotated[str | None, typer.Option(
         "--lm", help="Causal LM for ChunkScore.  [default: smollm2]", rich_help_panel="Model",
         metavar="LM")] = None,

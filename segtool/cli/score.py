@@ -116,7 +116,7 @@ def score(
             batch_size=batch_size, tokenizer=tokenizer, max_tokens=max_tokens,
             lam=score_lambda, alpha=score_alpha, boundary_metrics=boundary_metrics,
             stickiness_k=stickiness_k, stickiness_window=stickiness_window,
-            sample_chars=sample_chars, worst=worst, quiet=quiet)
+            sample_chars=sample_chars, worst=worst, quiet=quiet, html=html)
         if html:
             from segtool.quality.report_html import write_report
 
@@ -133,7 +133,8 @@ def run_score(inputs: list[str], *, docs: list[str], chunkers: list[str], splitt
               values: dict[str, Any], lm: str | None, embedder: str | None, device: str,
               batch_size: int, tokenizer: str | None, max_tokens: int | None, lam: float,
               alpha: float, boundary_metrics: bool, stickiness_k: float, stickiness_window: int,
-              sample_chars: int | None, worst: int, quiet: bool) -> dict[str, Any]:
+              sample_chars: int | None, worst: int, quiet: bool,
+              html: str | None = None) -> dict[str, Any]:
     """Validate, gather the chunkings, load models, score (no printing besides progress)."""
     from segtool.quality import scoring
     from segtool.quality.chunk_files import chunk_file_format, load_documents, looks_like_chunks
@@ -149,6 +150,16 @@ def run_score(inputs: list[str], *, docs: list[str], chunkers: list[str], splitt
                          "--lm smollm2")
     if not inputs and not chunkers:
         raise UsageError("nothing to score — give chunk files, or documents with --chunker")
+    if html:
+        from pathlib import Path
+
+        parent = Path(html).parent
+        if not parent.is_dir():
+            raise UsageError(f"cannot write {html}: directory {parent} does not exist — create "
+                             "it first")
+    for spec in chunkers:  # bad names and options fail before any work
+        name, raw = scoring.parse_chunker_spec(spec)
+        scoring.typed_overrides(name, raw, spec)
     files: list[str] = []
     doc_paths = list(docs)
     for item in inputs:

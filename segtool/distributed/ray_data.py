@@ -236,6 +236,8 @@ def segtool_cause(exc: BaseException) -> SegtoolError | None:
     Ray Data's ``UserCodeException``), with the remote traceback in its text;
     the CLI wants the original one-line message and exit code.
     """
+    import re
+
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -244,10 +246,23 @@ def segtool_cause(exc: BaseException) -> SegtoolError | None:
             continue
         seen.add(id(current))
         if isinstance(current, SegtoolError) and type(current).__module__.startswith("segtool"):
-            return current
+            # Ray appends its retry advice to the message: keep segtool's own (first) line
+            text = str(current.args[0]) if current.args else str(current)
+            return type(current)(text.splitlines()[0] if text else text,
+                                 exit_code=current.exit_code)
         cause = getattr(current, "cause", None)
         todo.extend([current.__cause__, current.__context__,
                      cause if isinstance(cause, BaseException) else None])
+    # Without ``raise_original_map_exception`` Ray Data keeps only the remote traceback's text,
+    # whose last line for one of ours is "segtool.types.InputError: <message>".
+    found = re.findall(r"^segtool\.types\.(InputError|UsageError|SegtoolError): (.+)$", str(exc),
+                       flags=re.M)
+    if found:
+        from segtool import types
+
+        name, message = found[-1]
+        error: SegtoolError = getattr(types, name)(message)
+        return error
     return None
 
 
@@ -285,11 +300,14 @@ def run_files(paths: Sequence[str], *, kind: str, read: Any, selection: Any, out
             # (re-blocking documents for the actors) need one, and would stall without it
             ray.init(num_cpus=workers + 1, **options)
     context = ray.data.DataContext.get_current()
+    context.raise_original_map_exception = True  # a worker's InputError reaches us as its cause
     if not verbose:
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        logging.getLogger("ray").setLevel(logging.ERROR)
+        # Ray Data logs a failed task at ERROR level before raising it; the CLI reports the
+        # cause as its one line instead
+        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+        logging.getLogger("ray").setLevel(logging.CRITICAL)
 
     given = {os.path.abspath(p): p for p in paths}
     formats = {p: _format(p, read) for p in paths}
@@ -321,8 +339,7 @@ def run_files(paths: Sequence[str], *, kind: str, read: Any, selection: Any, out
         shutil.rmtree(temp, ignore_errors=True)
         cause = segtool_cause(exc) if isinstance(exc, Exception) else None
         if cause is not None:
-            raise type(cause)(str(cause.args[0]) if cause.args else str(cause),
-                              exit_code=cause.exit_code) from None
+            raise cause from None
         raise
     return counts, messages
 

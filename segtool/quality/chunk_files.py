@@ -118,16 +118,7 @@ def row_from_mapping(path: str, line: int, rec: Any) -> ChunkRow:
         raise ValueError(f"'text' is {type(text).__name__}, not a string")
     if text is None and start is None:
         raise ValueError("needs 'text' or 'start' and 'end'")
-    meta = rec.get("meta")
-    if isinstance(meta, str):  # Parquet stores meta as JSON text
-        try:
-            meta = json.loads(meta) if meta else {}
-        except ValueError:
-            raise ValueError("'meta' is not valid JSON") from None
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
-        raise ValueError("'meta' must be an object")
+    meta = _meta_of(rec.get("meta"))  # Parquet stores meta as JSON text
     cid = rec.get("id")
     return ChunkRow(
         path=path, line=line, doc_id=str(doc_id), index=_int_or_none(rec, "index"),
@@ -180,6 +171,71 @@ def _jsonl_rows(path: str, on_bad: OnBad | None) -> Iterator[ChunkRow]:
             _bad(path, lineno, str(exc), on_bad)
 
 
+def _meta_of(value: Any) -> dict[str, Any]:
+    """``meta`` from a Parquet cell (JSON text, segtool's schema) or an already parsed value."""
+    if value is None or value == "{}" or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("'meta' is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ValueError("'meta' must be an object")
+    return value
+
+
+def _typed_columns(schema: Any, names: Sequence[str]) -> bool:
+    """Whether the Parquet columns have the types of segtool's schema (so rows need no checks)."""
+    import pyarrow as pa
+
+    for name in names:
+        kind = schema.field(name).type
+        if name in ("index", "start", "end", "n_tokens", "ctx_start"):
+            ok = pa.types.is_integer(kind) or pa.types.is_null(kind)
+        elif name in ("text", "id", "doc_id"):
+            ok = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        else:  # meta
+            ok = pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+        if not ok:
+            return False
+    return True
+
+
+def _fast_rows(path: str, first_line: int, cols: dict[str, list[Any]], n: int,
+               on_bad: OnBad | None) -> Iterator[ChunkRow]:
+    """Rows of one batch whose column types are already right: only presence is checked.
+
+    Column-wise conversion and no per-row dict is what keeps Parquet reading
+    well ahead of the checks themselves.
+    """
+    none = [None] * n
+    doc_ids = cols.get("doc_id", none)
+    texts, starts, ends = cols.get("text", none), cols.get("start", none), cols.get("end", none)
+    ids, indexes, counts = cols.get("id", none), cols.get("index", none), cols.get("n_tokens", none)
+    ctxs, metas = cols.get("ctx_start", none), cols.get("meta", none)
+    for i in range(n):
+        line = first_line + i
+        doc_id, start, end, text = doc_ids[i], starts[i], ends[i], texts[i]
+        reason = None
+        if doc_id is None:
+            reason = "no 'doc_id'"
+        elif (start is None) != (end is None):
+            reason = "'start' and 'end' must be given together"
+        elif text is None and start is None:
+            reason = "needs 'text' or 'start' and 'end'"
+        else:
+            try:
+                meta = _meta_of(metas[i])
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is not None:
+            _bad(path, line, reason, on_bad)
+            continue
+        yield ChunkRow(path, line, doc_id, indexes[i], ids[i], start, end,
+                       text if text is not None else "", counts[i], meta, ctxs[i], text is not None)
+
+
 def _parquet_rows(path: str, on_bad: OnBad | None) -> Iterator[ChunkRow]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -193,9 +249,15 @@ def _parquet_rows(path: str, on_bad: OnBad | None) -> Iterator[ChunkRow]:
             raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]}) — {path} "
                              "— re-create the file") from None
         columns = [c for c in _PARQUET_COLUMNS if c in pf.schema_arrow.names]
+        typed = _typed_columns(pf.schema_arrow, columns)
         line = 0
         try:
             for batch in pf.iter_batches(batch_size=8192, columns=columns):
+                if typed:
+                    cols = {name: batch.column(name).to_pylist() for name in columns}
+                    yield from _fast_rows(path, line + 1, cols, batch.num_rows, on_bad)
+                    line += batch.num_rows
+                    continue
                 for rec in batch.to_pylist():
                     line += 1
                     try:

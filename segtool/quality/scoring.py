@@ -92,7 +92,7 @@ def parse_chunker_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return name, overrides
 
 
-def _typed(chunker: str, overrides: Mapping[str, str], spec: str) -> dict[str, Any]:
+def typed_overrides(chunker: str, overrides: Mapping[str, str], spec: str) -> dict[str, Any]:
     from segtool import registry
     from segtool.options import specs_of
 
@@ -132,14 +132,11 @@ def chunkings_from_chunkers(specs: Sequence[str], *, splitter: str, values: Mapp
     taken: set[str] = set()
     selections = []
     for spec, (name, raw) in zip(specs, parsed, strict=True):
-        try:
-            declared = {s.name for s in specs_of(registry.resolve("chunkers", name))} | split_names
-        except UsageError:
-            raise
+        declared = {s.name for s in specs_of(registry.resolve("chunkers", name))} | split_names
         mine = {k: v for k, v in values.items()
                 if k in declared or (k[:6] in ("split_", "chunk_") and k[6:] in declared)}
         taken |= set(mine)
-        mine.update(_typed(name, raw, spec))
+        mine.update(typed_overrides(name, raw, spec))
         selections.append((spec, route(mine, splitter, name)))
     leftover = {k: v for k, v in values.items() if k not in taken and v is not None}
     if leftover:

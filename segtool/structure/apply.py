@@ -183,6 +183,8 @@ def chunk_sections(call: ChunkCall, chunker: Any, docs: Sequence[Document],
     """Chunk ``docs`` section by section through ``call`` (the pipeline's guarded chunker
     call) and return each document's chunks with document offsets and heading paths."""
     if getattr(chunker, "handles_structure", False):
+        if hasattr(chunker, "structure_options"):  # it keeps --section-level/--merge-sections itself
+            chunker.structure_options = options
         whole = [replace(d, blocks=b) if b is not None else d
                  for d, b in zip(docs, blocks, strict=True)]
         results = call(whole, spans)

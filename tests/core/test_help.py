@@ -321,7 +321,8 @@ def test_shell_completion_completes_commands_and_choices():
         assert result.exit_code == 0
         return result.stdout.split()
 
-    assert complete("segtool ch") == ["chunk"]
+    assert complete("segtool chu") == ["chunk"]
+    assert complete("segtool che") == ["check"]
     assert complete("segtool eval ") == ["sentences", "chunks"]
     assert complete("segtool chunk --on-error ") == ["stop", "skip"]
     assert "--max-tokens" in complete("segtool chunk --max-t")

@@ -147,6 +147,23 @@ def test_a_small_document_is_one_chunk_per_section_and_a_large_limit_changes_not
     assert len(chunk_md(SECTIONS, max_tokens=30)) == len(chunk_md(SECTIONS, max_tokens=4000)) == 3
 
 
+NESTED = "# Guide\n\nIntro text.\n\n## A\n\nShort a.\n\n## B\n\nShort b.\n\n# Next\n\nMore.\n"
+
+
+def test_run_structure_options_reach_the_chunker():
+    """Every heading starts a chunk by default; --merge-sections packs whole sections up to the
+    limit, never across a heading of level <= --section-level."""
+    def texts(**options):
+        doc = Document(id="d", text=NESTED, source="x.md", markup="md")
+        return [r.text for r in segtool.chunk_documents([doc], chunker="recursive", max_tokens=100,
+                                                        **options)]
+
+    assert [t.split("\n")[0] for t in texts()] == ["# Guide", "## A", "## B", "# Next"]
+    assert texts(merge_sections=True) == [NESTED]
+    assert texts(merge_sections=True, section_level=1) == [NESTED[:NESTED.index("# Next")],
+                                                           NESTED[NESTED.index("# Next"):]]
+
+
 def test_oversized_code_block_is_cut_at_line_boundaries_only():
     lines = [f"    value_{i} = compute(alpha, beta, gamma, {i})  # step {i}\n" for i in range(40)]
     text = "## Code\n\nIntro.\n\n```python\n" + "".join(lines) + "```\n\nAfter the code.\n"
