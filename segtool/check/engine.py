@@ -24,10 +24,10 @@ from segtool.check.rules import BY_CODE
 from segtool.quality.chunk_files import (
     ChunkLocator,
     ChunkRow,
+    DocResolver,
     chunk_file_format,
     looks_like_chunks,
     read_chunk_rows,
-    resolve_doc_id,
 )
 from segtool.types import BadInput, Document, InputError, UsageError
 
@@ -67,7 +67,8 @@ class Report:
     chunk_files: int = 0
     corpus_files: int = 0
     chunks: int = 0
-    documents: int = 0
+    documents: int = 0  # documents the chunk files refer to
+    corpus_documents: int = 0  # documents read from corpus files
     rules: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
@@ -83,7 +84,8 @@ class Report:
             "summary": {"findings": len(self.findings), "by_rule": self.by_rule(),
                         "files": self.files, "chunk_files": self.chunk_files,
                         "corpus_files": self.corpus_files, "chunks": self.chunks,
-                        "documents": self.documents, "rules": list(self.rules)},
+                        "documents": self.documents, "corpus_documents": self.corpus_documents,
+                        "rules": list(self.rules)},
         }
 
 
@@ -139,12 +141,13 @@ class _ChunkFileCheck:
     """The rules over one chunk file; ``run`` returns the findings sorted by line."""
 
     def __init__(self, path: str, cfg: CheckConfig, active: set[str], docs: dict[str, str] | None,
-                 aliases: dict[str, str | None], counter: Any, scorer: Callable[..., Any] | None) -> None:
+                 resolver: DocResolver | None, counter: Any,
+                 scorer: Callable[..., Any] | None) -> None:
         self.path = path
         self.cfg = cfg
         self.active = active
         self.docs = docs
-        self.aliases = aliases
+        self.resolver = resolver
         self.counter = counter
         self.scorer = scorer
         self.findings: list[Finding] = []
@@ -180,8 +183,8 @@ class _ChunkFileCheck:
     def state(self, doc_id: str) -> _Doc:
         st = self.states.get(doc_id)
         if st is None:
-            key = resolve_doc_id(doc_id, self.docs, self.aliases) if self.docs is not None else None
-            st = self.states[doc_id] = _Doc(key, self.docs[key] if key is not None else None)
+            key = self.resolver.resolve(doc_id) if self.resolver is not None else None
+            st = self.states[doc_id] = _Doc(key, self.docs[key] if self.docs and key else None)
         return st
 
     def row(self, row: ChunkRow) -> None:
@@ -387,7 +390,7 @@ def _check_corpus(path: str, cfg: CheckConfig, report: Report) -> list[Finding]:
         if isinstance(item, BadInput):
             found.append(_bad_input(item))
         elif not item.part:
-            report.documents += 1
+            report.corpus_documents += 1
     return found
 
 
@@ -468,12 +471,12 @@ def run_check(paths: Sequence[str], cfg: CheckConfig) -> Report:
 
         counter = get_tokenizer(cfg.tokenizer)
     scorer = _chunkscore_rule(cfg) if "ST013" in active else None
-    aliases: dict[str, str | None] = {}
+    resolver = DocResolver(docs) if docs is not None else None
     for path in files:
         report.files += 1
         if _kind_of(path, cfg) == "chunks":
             report.chunk_files += 1
-            check = _ChunkFileCheck(path, cfg, active, docs, aliases, counter, scorer)
+            check = _ChunkFileCheck(path, cfg, active, docs, resolver, counter, scorer)
             found = check.run()
             report.chunks += check.rows
             report.documents += len(check.states)

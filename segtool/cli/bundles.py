@@ -107,17 +107,17 @@ StructureOpt = Annotated[StructureMode, typer.Option(
     "--structure", help="auto: Markdown and HTML blocks (headings, lists, code, tables) and "
     "plain-text paragraphs shape sentences and chunks; md, text: read every text (JSONL, "
     "Parquet) as Markdown or plain text; off: the text is flat.",
-    rich_help_panel="Structure")]
+    rich_help_panel="Input")]
 SectionLevel = Annotated[int | None, typer.Option(
     "--section-level", min=0, max=6, help="No chunk spans two sections of heading level ≤ N "
     "(default: every heading starts a chunk; with --merge-sections: merge across any).",
-    rich_help_panel="Structure", metavar="N", show_default=False)]
+    rich_help_panel="Chunker", metavar="N", show_default=False)]
 MergeSections = Annotated[bool, typer.Option(
     "--merge-sections", help="Merge small adjacent whole sections into one chunk while they "
-    "fit --max-tokens.", rich_help_panel="Structure")]
+    "fit --max-tokens.", rich_help_panel="Chunker")]
 HeadingContext = Annotated[bool, typer.Option(
     "--heading-context", help="Add a context field with the chunk's heading path (for "
-    "embedding; text stays document[start:end]).", rich_help_panel="Structure")]
+    "embedding; text stays document[start:end]).", rich_help_panel="Output")]
 
 
 def structure_options(structure: StructureMode, section_level: int | None = None,

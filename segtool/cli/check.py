@@ -129,9 +129,16 @@ def check(
 def _summary(report: Any) -> None:
     from segtool.check.rules import BY_CODE
 
-    looked = (f"{report.files:,} file{'s' if report.files != 1 else ''} "
-              f"({report.chunks:,} chunks in {report.chunk_files:,} chunk files, "
-              f"{report.corpus_files:,} corpus files)")
+    def count(n: int, what: str) -> str:
+        return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+    parts = []
+    if report.chunk_files:
+        parts.append(f"{count(report.chunk_files, 'chunk file')} ({count(report.chunks, 'chunk')})")
+    if report.corpus_files:
+        parts.append(f"{count(report.corpus_files, 'corpus file')} "
+                     f"({count(report.corpus_documents, 'document')})")
+    looked = ", ".join(parts) or "no files"
     if not report.findings:
         sys.stderr.write(f"segtool check: all clean — {looked}\n")
         return

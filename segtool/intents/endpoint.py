@@ -89,6 +89,8 @@ class EndpointGenerator:
                     try:
                         answers.append(future.result())
                     except _Failure as exc:
+                        stop.set()
+                        client.close()  # in-flight requests fail now instead of at their timeout
                         raise SegtoolError(
                             f"intents endpoint {self.url} (model {self.model!r}): {exc.what} — "
                             f"{describe(docs[section.doc])} — {exc.hint}"

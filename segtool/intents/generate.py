@@ -128,6 +128,8 @@ class LocalGenerator:
         """Raw questions per document (see the module docstring)."""
         from segtool.models.generation import generate_greedy
 
+        if not any(d.text.strip() for d in docs):
+            return [[] for _ in docs]  # nothing to ask: do not load the model
         lm = self._load()
         overhead = len(lm.chat_prompt(build_prompt("", LOCAL_MAX_PER_PROMPT))) + 8
         budget = min(SECTION_TOKENS, lm.max_context - overhead - answer_budget(LOCAL_MAX_PER_PROMPT))

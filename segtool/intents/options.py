@@ -26,18 +26,21 @@ class IntentSourceOptions:
         "Input record field holding each document's intents (a list of strings or one "
         "question per line).", group="Intents")] = None
     intents_endpoint: Annotated[str | None, Opt(
-        "OpenAI-compatible chat-completions URL that generates the intents (vLLM, "
-        "llama.cpp server, Ollama, a hosted API).", group="Intents")] = None
+        "OpenAI-compatible chat-completions server that generates the intents (vLLM, "
+        "llama.cpp server, Ollama, a hosted API): its base URL (.../v1) or the full "
+        ".../chat/completions URL.", group="Intents")] = None
     intents_model: Annotated[str, Opt(
         "Model name sent to --intents-endpoint.", group="Intents")] = "default"
     intents_key_env: Annotated[str, Opt(
         "Environment variable holding the --intents-endpoint API key (unset: no key sent).",
         group="Intents")] = "OPENAI_API_KEY"
     intents_timeout: Annotated[float, Opt(
-        "Seconds to wait for one --intents-endpoint response.", gt=0, runtime=True,
+        "Seconds to wait for one --intents-endpoint response (a timeout is not retried).",
+        gt=0, runtime=True,
         group="Intents")] = 60.0
     intents_retries: Annotated[int, Opt(
-        "Retries of a failed --intents-endpoint request (connection errors, 429, 5xx).",
+        "Retries, with backoff, of a failed --intents-endpoint request (connection errors, "
+        "HTTP 429 and 5xx only).",
         ge=0, le=10, runtime=True, group="Intents")] = 2
     lm: Annotated[str, Opt("Causal LM: smollm2, a hub id, a local directory or a .gguf file.",
                            group="Chunker")] = "smollm2"

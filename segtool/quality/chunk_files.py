@@ -26,6 +26,7 @@ from segtool.types import BadInput, Document, InputError, UsageError
 __all__ = [
     "ChunkLocator",
     "ChunkRow",
+    "DocResolver",
     "chunk_file_format",
     "load_documents",
     "locate_chunks",
@@ -346,37 +347,69 @@ def load_documents(paths: Sequence[str], options: Any = None) -> dict[str, str]:
     return docs
 
 
-def resolve_doc_id(doc_id: str, docs: Mapping[str, str],
-                   aliases: dict[str, str | None] | None = None) -> str | None:
-    """The key of ``docs`` that ``doc_id`` names, or None.
+class DocResolver:
+    """Finds the ``--docs`` key a chunk's ``doc_id`` names, in constant time per id.
 
     Exact match first; then the same path written differently (``./a.txt``,
-    an absolute path); then a unique file name or stem — chunk files are often
-    made in another directory than the one they are checked from, and other
-    tools name documents by their file stem.  ``aliases`` caches the fallback
-    lookups (pass the same dict for every row).
+    an absolute path); then a unique file name, then a unique stem — chunk
+    files are often made in another directory than the one they are checked
+    from, and other tools name documents by their file stem.  An ambiguous
+    name matches nothing rather than the wrong document.
     """
-    if doc_id in docs:
-        return doc_id
-    if aliases is None:
-        aliases = {}
-    if doc_id in aliases:
-        return aliases[doc_id]
-    wanted = os.path.normpath(os.path.abspath(doc_id)) if doc_id else doc_id
-    found: str | None = None
-    by_path = [k for k in docs if os.path.normpath(os.path.abspath(k)) == wanted]
-    if len(by_path) == 1:
-        found = by_path[0]
-    else:
+
+    def __init__(self, docs: Mapping[str, str]) -> None:
+        self.docs = docs
+        self._cache: dict[str, str | None] = {}
+        self._tables: list[dict[str, str | None]] | None = None
+
+    def _build(self) -> list[dict[str, str | None]]:
+        tables: list[dict[str, str | None]] = [{}, {}, {}]
+        for key in self.docs:
+            for table, name in zip(tables, self._names(key), strict=True):
+                table[name] = None if name in table else key  # None: ambiguous
+        return tables
+
+    @staticmethod
+    def _names(doc_id: str) -> tuple[str, str, str]:
         base = os.path.basename(doc_id)
-        stem = os.path.splitext(base)[0]
-        for pick in (lambda k: os.path.basename(k) == base,
-                     lambda k: os.path.splitext(os.path.basename(k))[0] == stem):
-            hits = [k for k in docs if pick(k)]
-            if len(hits) == 1:
-                found = hits[0]
+        return (os.path.normpath(os.path.abspath(doc_id)) if doc_id else doc_id, base,
+                os.path.splitext(base)[0])
+
+    def resolve(self, doc_id: str) -> str | None:
+        if doc_id in self.docs:
+            return doc_id
+        if doc_id in self._cache:
+            return self._cache[doc_id]
+        if self._tables is None:
+            self._tables = self._build()
+        found: str | None = None
+        for table, name in zip(self._tables, self._names(doc_id), strict=True):
+            if name in table:
+                found = table[name]
                 break
-    aliases[doc_id] = found
+        self._cache[doc_id] = found
+        return found
+
+
+_LAST_RESOLVER: list[DocResolver] = []  # the resolver of the last ``docs`` mapping seen
+
+
+def resolve_doc_id(doc_id: str, docs: Mapping[str, str],
+                   aliases: dict[str, str | None] | None = None) -> str | None:
+    """:meth:`DocResolver.resolve` for callers holding only the mapping.
+
+    The lookup tables of the last ``docs`` mapping are kept, so resolving every
+    chunk of a file against one mapping costs one pass over it, not one per
+    chunk.  ``aliases``, if given, also remembers the answers (kept for callers
+    of the first version of this function).
+    """
+    if aliases is not None and doc_id in aliases:
+        return aliases[doc_id]
+    if not _LAST_RESOLVER or _LAST_RESOLVER[0].docs is not docs:
+        _LAST_RESOLVER[:] = [DocResolver(docs)]
+    found = _LAST_RESOLVER[0].resolve(doc_id)
+    if aliases is not None:
+        aliases[doc_id] = found
     return found
 
 

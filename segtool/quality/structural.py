@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-TERMINATORS = frozenset(".!?…。！？｡؟۔।॥;:")
+TERMINATORS = frozenset(".!?…。！？｡؟۔।॥")
 CLOSERS = "\"'”’»)]}›」』）"
 
 

@@ -35,14 +35,25 @@ def test_exit_codes_as_a_hook_sees_them(work, bad):
     first_id = json.loads((work / bad).read_text().splitlines()[0])["id"]
     assert found.stdout == f"{bad}:4: ST004 duplicate-id: id {first_id!r} was already used on line 1\n"
     assert "1 finding (ST004 duplicate-id ×1)" in found.stderr
-    for args, words in ((["good.jsonl", "--select", "ST999"], "unknown rule 'ST999'"),
-                        (["no-such.jsonl"], "no such file or directory"),
-                        (["good.jsonl", "--select", "max-tokens"], "--max-tokens is not set"),
-                        (["good.jsonl", "--format", "xml"], "format must be one of")):
-        proc = _run(args, work)
-        assert proc.returncode == 2, (args, proc.stderr)
-        assert proc.stderr.startswith("Error: ") and words in proc.stderr, proc.stderr
-        assert "Traceback" not in proc.stderr and proc.stdout == ""
+    usage = _run(["good.jsonl", "--select", "ST999"], work)
+    assert (usage.returncode, usage.stdout) == (2, "")
+    assert usage.stderr.startswith("Error: unknown rule 'ST999'") and "Traceback" not in usage.stderr
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["no-such.jsonl"], "no such file or directory"),
+    (["good.jsonl", "--docs", "no-such-dir"], "no such file or directory"),
+    (["good.jsonl", "--select", "max-tokens"], "--max-tokens is not set"),
+    (["good.jsonl", "--ignore", "gaps"], "unknown rule 'gaps'"),
+    (["good.jsonl", "--format", "xml"], "format must be one of"),
+    (["good.jsonl", "--kind", "chunks", "docs/legal_memo.md"], "not a chunk file"),
+    ([], "no paths to check"),
+])
+def test_usage_and_configuration_errors_exit_2(work, args, words):
+    result = check(args, work)
+    assert result.exit_code == 2, (args, result.stderr)
+    assert result.stderr.startswith("Error: ") and words in result.stderr, result.stderr
+    assert result.stdout == ""
 
 
 def test_pyproject_table_then_flags(work, tmp_path):

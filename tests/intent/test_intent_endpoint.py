@@ -54,6 +54,9 @@ def test_base_and_full_urls_are_both_accepted() -> None:
     assert chat_completions_url(full) == full
     with pytest.raises(UsageError, match="not an http"):
         chat_completions_url("localhost:8000")
+    a, b = _endpoint("http://h:8000/v1", model="a"), _endpoint("http://h:8000/v1/chat/completions", model="b")
+    assert a.identity.replace("model=a", "model=b") == b.identity  # URL forms agree; the model counts
+    assert "intents-prompt-" in a.identity
 
 
 def test_request_carries_model_temperature_budget_and_the_key_only_when_set(

@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import ray_support
+from ray_support import run_cli
 
-from ray_support import corpus, ray_local, run_cli  # noqa: F401  (fixtures by name)
+ray_local = ray_support.ray_local  # fixtures, by name (this directory has no conftest)
+corpus = ray_support.corpus
 
 pytestmark = pytest.mark.slow  # a Ray instance per module (~10 s to start on 2 cores)
 
@@ -114,7 +117,8 @@ def test_chunk_dataset_gives_the_api_records(ray_local):
 
     assert [r["id"] for r in got] == [r["id"] for r in expected]
     assert [json.loads(r["meta"]) for r in got] == [r["meta"] for r in expected]
-    assert all(g["text"] == e["text"] and g["start"] == e["start"] for g, e in zip(got, expected))
+    assert all(g["text"] == e["text"] and g["start"] == e["start"]
+               for g, e in zip(got, expected, strict=True))
 
 
 def test_a_null_text_row_stops_chunk_dataset_with_its_message(ray_local):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ray_support import run_cli
 
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from segtool.quality import chunkscore as cs
 from segtool.models.causal_lm import TokenScores
+from segtool.quality import chunkscore as cs
 
 
 def test_mean_nll_skips_the_first_token_and_unscored_ones() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ DOC = "One sentence here. Two sentences\nthree words only. Tail without end"
 def _tile(doc_id: str, text: str, cuts: list[int]) -> list[Chunk]:
     bounds = [0, *cuts, len(text)]
     return [Chunk(doc_id, a, b, text[a:b], None, f"f.jsonl:{n + 1}")
-            for n, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
+            for n, (a, b) in enumerate(itertools.pairwise(bounds))]
 
 
 def test_a_clean_tiling_has_no_findings() -> None:

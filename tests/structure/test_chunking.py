@@ -52,6 +52,23 @@ def _line_at(text: str, block: Block, pos: int) -> tuple[int, int]:
     return start, end
 
 
+def _over(text: str, blocks: list[Block], k: int, hi: int, max_tokens: int) -> bool:
+    """Is the unit ending at ``hi`` in block ``k`` over the limit?  The unit is the line
+    itself, or — for the first line of a block after headings — the headings and that line
+    (the chunker gets them as one unit, so only the token fallback can cut it)."""
+    line_start = hi
+    while line_start > blocks[k].start and text[line_start - 1] not in "\n\r":
+        line_start -= 1
+    if _count(text[line_start:hi]) > max_tokens:
+        return True
+    if line_start != blocks[k].start:
+        return False
+    first = k
+    while first > 0 and blocks[first - 1].kind == "heading":
+        first -= 1
+    return first < k and _count(text[blocks[first].start:hi]) > max_tokens
+
+
 def _check(text: str, records: list[dict], max_tokens: int) -> list[Block]:
     """The invariants every structured chunking keeps; returns the blocks for more checks."""
     blocks = parse_blocks(text, "md")
@@ -64,18 +81,21 @@ def _check(text: str, records: list[dict], max_tokens: int) -> list[Block]:
     assert pos == len(text) or text.isspace()
     for rec in records[:-1]:
         end = rec["end"]
-        block = blocks[bisect.bisect_right(starts, end) - 1]
+        k = bisect.bisect_right(starts, end) - 1
+        block = blocks[k]
         inside = block.start < end
         if inside and block.kind in LINE_KINDS:  # a code line / table row is never split…
             lo, hi = _line_at(text, block, end)
-            if lo < end:  # …unless that line alone is over the limit
-                assert _count(text[lo:hi]) > max_tokens, (block.kind, text[lo:hi])
+            if lo < end:  # …unless it does not fit: alone, or glued after its heading
+                assert _over(text, blocks, k, hi, max_tokens), (block.kind, text[lo:hi])
         if inside and block.kind == "heading":  # cut inside a heading: only when the heading
             # (with the headings glued before it) does not fit in one chunk
             assert _count(text[rec["start"]:block.end]) > max_tokens
-        # a heading never ends a chunk: the block just before the cut is not a heading
-        previous = blocks[bisect.bisect_left(starts, end) - 1]
-        assert not (not inside and previous.kind == "heading"), text[rec["start"]:end]
+        if not inside and k > 0 and blocks[k - 1].kind == "heading":
+            # a heading never ends a chunk, unless the heading and the first line under it
+            # (one unit for the chunker) do not fit together, and the fallback cut fell there
+            lo, hi = _line_at(text, block, block.start)
+            assert _over(text, blocks, k, hi, max_tokens), text[rec["start"]:end]
     return blocks
 
 
