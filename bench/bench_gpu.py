@@ -94,6 +94,8 @@ def stage_config(stage: str, args: argparse.Namespace, intents_file: str
     elif stage in ("margin", "perplexity"):
         options["lm"] = args.lm
         options["batch_size"] = min(args.batch_size, 16)
+        if stage == "margin" and args.tiny_lm:  # its 512 positions hold only short prompts
+            options["margin_context_tokens"] = 48
     else:
         options.update(embedder="minilm", intents=intents_file)
     return "rules", chunker, options
@@ -212,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "bench/results"))
                     / "gpu.json")
     args = ap.parse_args(argv)
+    args.tiny_lm = False
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -224,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             from segtool.testing.tiny_lm import build_tiny_lm
 
             args.lm = str(build_tiny_lm(Path(tmp) / "tiny-lm"))
+            args.tiny_lm = True
         intents_file = os.path.join(tmp, "questions.txt")
         Path(intents_file).write_text("\n".join(QUESTIONS) + "\n", encoding="utf-8")
         for stage in [s.strip() for s in args.stages.split(",") if s.strip()]:

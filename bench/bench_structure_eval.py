@@ -95,6 +95,9 @@ def main() -> None:
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "structure_eval.json")
     ap.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
+    ap.add_argument("--peer-chunks", type=Path, default=None,
+                    help="keep the peers' chunk files here (NAME-SIZE.jsonl), e.g. to score one "
+                    "with `segtool eval chunks --chunks FILE`")
     args = ap.parse_args()
 
     from segtool.quality.evaluate import evaluate_chunks, load_corpora
@@ -120,10 +123,12 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
+        keep = args.peer_chunks or Path(tmp)
+        keep.mkdir(parents=True, exist_ok=True)
         for name, size in PEERS:
             if only and name not in only:
                 continue
-            path = Path(tmp) / f"{name}-{size}.jsonl"
+            path = keep / f"{name}-{size}.jsonl"
             t0 = time.perf_counter()
             write_peer_chunks(name, size, corpora, path)
             result, _ = evaluate_chunks(chunks=path, chunker="window", values={}, **common)

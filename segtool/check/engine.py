@@ -32,6 +32,7 @@ from segtool.quality.chunk_files import (
 from segtool.types import BadInput, Document, InputError, UsageError
 
 _TOKEN_BATCH = 2048
+_MAX_MISSES = 20  # text-only chunks not found in one document before its locating stops
 _CONTEXT = 12
 _LOCATION_LINE = re.compile(r"\b(line|row) (\d+)")
 
@@ -118,14 +119,16 @@ def _cut(doc: str, at: int) -> str:
 class _Doc:
     """What is remembered about one document while its chunks stream past."""
 
-    __slots__ = ("count", "key", "locator", "lost", "max_index", "min_findings", "prev_end", "prev_last",
-                 "prev_line", "prev_start", "reported_missing", "text", "texts")
+    __slots__ = ("count", "key", "locator", "lost", "max_index", "min_findings", "misses",
+                 "prev_end", "prev_last", "prev_line", "prev_start", "reported_missing", "text",
+                 "texts")
 
     def __init__(self, key: str | None, text: str | None) -> None:
         self.key = key
         self.text = text
         self.reported_missing = False
         self.lost = False  # the previous chunk could not be placed
+        self.misses = 0  # text-only chunks not found in the document
         self.count = 0
         self.prev_start = -1  # -1: no chunk with offsets seen yet
         self.prev_end = 0
@@ -184,7 +187,8 @@ class _ChunkFileCheck:
         st = self.states.get(doc_id)
         if st is None:
             key = self.resolver.resolve(doc_id) if self.resolver is not None else None
-            st = self.states[doc_id] = _Doc(key, self.docs[key] if self.docs and key else None)
+            text = self.docs[key] if self.docs is not None and key is not None else None
+            st = self.states[doc_id] = _Doc(key, text)
         return st
 
     def row(self, row: ChunkRow) -> None:
@@ -215,13 +219,17 @@ class _ChunkFileCheck:
         doc = st.text
         start, end = row.start, row.end
         if start is None or end is None:  # text only: find it in the document, in order
-            if st.locator is None:
+            if st.locator is None or st.misses >= _MAX_MISSES:
                 return row.text
             span = st.locator.place(row.text)
             if span is None:
+                st.misses += 1
+                more = ""
+                if st.misses == _MAX_MISSES:  # each miss searches the rest of the document
+                    more = f"; {_MAX_MISSES} chunks not found, the document's other chunks are not located"
                 self.add(row.line, "ST008", f"text not found in document {row.doc_id!r} after "
                          f"offset {st.locator.prev_end}: {row.preview()} — made from another "
-                         "version of the document?")
+                         f"version of the document?{more}")
                 st.lost = True  # the text it should have covered is not a second finding
                 return row.text
             start, end = span

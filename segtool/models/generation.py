@@ -106,14 +106,15 @@ def _generate_batch(lm: CausalLM, batch: list[list[int]], budgets: list[int],
         )
     results = []
     for b in range(len(batch)):
-        new = out[b, width:].tolist()
+        # a row that stopped before the batch did is filled with padding (often the eos id):
+        # its own budget first, then its own end
+        new = out[b, width:].tolist()[: budgets[b]]
         ended = [j for j, t in enumerate(new) if t in eos]
         if ended:
             new = new[: ended[0]]
-        while new and new[-1] == lm.pad_id:  # a row stopped early is filled with padding
-            new.pop()
-        new = new[: budgets[b]]
         truncated = not ended and len(new) >= budgets[b]
+        while new and new[-1] == lm.pad_id:
+            new.pop()
         results.append(Generated(tokenizer.decode(new, skip_special_tokens=True), truncated))
     return results
 

@@ -21,7 +21,9 @@ about structure:
 
 A chunker that does structural chunking itself declares
 ``handles_structure = True`` and gets whole documents with their blocks; it
-only has ``meta.headings`` added.
+only has ``meta.headings`` added.  So does, by default, a chunker with
+``chunk_documents`` (per-document data); it may declare
+``handles_structure = False`` to be given sections after all.
 """
 
 from __future__ import annotations
@@ -176,13 +178,26 @@ def _remap(chunk: ChunkSpan, sec: _Section) -> ChunkSpan:
         meta=chunk.meta)
 
 
+def whole_documents(chunker: Any) -> bool:
+    """Does ``chunker`` get whole documents rather than sections?
+
+    Yes when it says so (``handles_structure = True``: it chunks by structure itself), and
+    by default for a chunker that reads per-document data through ``chunk_documents`` (the
+    intent chunker looks up or generates intents per document: a section is not one).
+    """
+    handles = getattr(chunker, "handles_structure", None)
+    if handles is None:
+        return callable(getattr(chunker, "chunk_documents", None))
+    return bool(handles)
+
+
 def chunk_sections(call: ChunkCall, chunker: Any, docs: Sequence[Document],
                    spans: Sequence[list[Span]], owners: Sequence[list[int] | None],
                    blocks: Sequence[tuple[Block, ...] | None], options: StructureOptions
                    ) -> list[list[ChunkSpan] | BadInput]:
     """Chunk ``docs`` section by section through ``call`` (the pipeline's guarded chunker
     call) and return each document's chunks with document offsets and heading paths."""
-    if getattr(chunker, "handles_structure", False):
+    if whole_documents(chunker):
         if hasattr(chunker, "structure_options"):  # it keeps --section-level/--merge-sections itself
             chunker.structure_options = options
         whole = [replace(d, blocks=b) if b is not None else d

@@ -6,9 +6,13 @@ of a document **tile it exactly**: the first starts at 0, each starts where the
 previous one ends, the last ends at ``len(text)``.  Whitespace between two
 blocks (blank lines) belongs to the *preceding* block; blank lines at the very
 start of a document form a block of kind ``"blank"`` (the only place that kind
-occurs, apart from a text that is all whitespace).  So every block except a
-leading ``"blank"`` one starts with its first visible character, which is what
-makes "a heading starts a chunk" checkable as ``chunk.start == block.start``.
+occurs, apart from a text that is all whitespace).  In Markdown every block
+starts at the start of its first line (a list item with its marker and
+indentation), so "a heading starts a chunk" reads ``chunk.start == block.start``.
+
+``level`` is 1–6 for a section heading, else 0; ``headings`` holds the titles
+of the enclosing sections, outermost first (for a heading: its parents only);
+``title`` is a heading's plain-text title (markup removed), else ``""``.
 
 How a chunker gets a document's blocks
 --------------------------------------
@@ -31,7 +35,9 @@ so both cases work.  With ``--structure auto`` the pipeline hands chunkers
 chunking sets the class attribute ``handles_structure = True``: it then gets
 whole documents (blocks attached, sentence spans already cut at block
 boundaries, code and table lines as sentence units) and must itself keep the
-heading rules; the pipeline still adds ``meta.headings``.
+heading rules; the pipeline still adds ``meta.headings``.  A chunker defining
+``chunk_documents`` gets whole documents too unless it sets
+``handles_structure = False`` (see ``segtool.structure.apply.whole_documents``).
 
 Markdown is parsed with markdown-it-py (CommonMark plus GitHub tables and YAML
 front matter); its token line maps give line ranges that are turned into

@@ -9,6 +9,7 @@ A chunk limit the gate rejects fails the build without leaving a stamp.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,6 +43,8 @@ def test_make_builds_once_and_then_does_nothing(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     assert "segtool chunk corpus" in first.stdout and "segtool check chunks.parquet" in first.stdout
     assert all((tmp_path / name).is_file() for name in outputs)
+    if "score.json" in outputs:
+        assert json.loads((tmp_path / "score.json").read_text())  # the JSON of segtool score
     stamps = {name: (tmp_path / name).stat().st_mtime_ns for name in outputs}
 
     assert _make(tmp_path, "-q", *targets).returncode == 0  # up to date: nothing would run

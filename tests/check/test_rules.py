@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,13 @@ def test_unreadable_docs_and_corrupt_parquet_are_findings(work, tmp_path):
     result = check([str(tmp_path / "broken.parquet")], work)
     assert result.exit_code == 1
     assert _found(result, str(tmp_path / "broken.parquet")) == {(1, "ST001")}
+    # a source document that does not decode is a finding too, and the chunks of the
+    # documents that do decode are still checked
+    docs = tmp_path / "docs"
+    shutil.copytree(work / "docs", docs)
+    (docs / "zz_bad.txt").write_bytes(b"ok\n\xff\n")
+    result = check(["good.jsonl", "--docs", str(docs)], work)
+    assert codes_at(result.stdout) == {(str(docs / "zz_bad.txt"), 2, "ST001")}
 
 
 def test_bad_rows(work, good_rows, tmp_path):
@@ -237,3 +245,14 @@ def test_offset_only_chunks_take_their_text_from_the_documents(work, good_rows):
     assert check(["spans.jsonl", *DOCS, "--max-tokens", "64"], work).exit_code == 0
     result = check(["spans.jsonl", *DOCS, "--max-tokens", "60"], work)
     assert {code for _, code in _found(result, "spans.jsonl")} == {"ST005"}
+
+
+def test_locating_stops_after_many_misses_in_one_document(work):
+    # each miss searches the rest of the document: a file made from another version of a
+    # large document must not cost (chunks x document) — and 20 findings say enough
+    rows = [{"doc_id": "docs/gutenberg_sherlock.txt", "text": f"no such text {i}"} for i in range(30)]
+    write_rows(work / "misses.jsonl", rows)
+    result = check(["misses.jsonl", *DOCS], work)
+    found = _found(result, "misses.jsonl")
+    assert found == {(line, "ST008") for line in range(1, 21)}
+    assert "the document's other chunks are not located" in result.stdout.splitlines()[-1]

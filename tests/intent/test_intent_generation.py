@@ -151,3 +151,27 @@ def test_local_generator_reports_a_missing_model_as_a_usage_error(tmp_path: Path
     with pytest.raises(UsageError, match="lm"):
         make_generator(IntentSourceOptions(lm=str(tmp_path / "nowhere")), device="cpu", dtype="auto",
                        batch_size=4)
+
+
+# ------------------------------------------------------------------ generation mechanics (tiny model)
+
+
+def test_left_padded_batches_generate_what_each_prompt_generates_alone(tmp_path: Path) -> None:
+    """Padding, attention mask and per-row budgets: a batch equals its prompts run one by one."""
+    for module in ("torch", "transformers"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed — pip install 'segtool[llm]'")
+    from segtool.models.causal_lm import load_causal_lm
+    from segtool.models.generation import _generate_batch, generate_greedy
+    from segtool.testing.tiny_lm import build_tiny_lm
+
+    lm = load_causal_lm(str(build_tiny_lm(tmp_path / "tiny")), device="cpu")
+    prompts = [[(7 * k + 3 * i) % 500 + 20 for i in range(n)] for k, n in enumerate((5, 17, 40))]
+    budgets = [6, 24, 13]
+    alone = [_generate_batch(lm, [p], [b], [None], [""], 1.1)[0]
+             for p, b in zip(prompts, budgets, strict=True)]
+    together = _generate_batch(lm, prompts, budgets, [None] * 3, [""] * 3, 1.1)
+    assert together == alone
+    assert any(g.text for g in alone)
+    assert generate_greedy(lm, prompts, max_new_tokens=budgets, batch_size=3) == alone
+    assert alone[0].truncated  # six tokens of a random model: cut by its budget, and flagged
