@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Intent generation with the local causal LM: documents/s and questions per document.
 
-Documents are page-sized pieces (about ``--chars`` characters, cut at paragraph
-breaks) of the Chroma chunking dev corpora (``data/dev/chunking_chroma``),
+Documents are pieces of at least ``--chars`` characters (each running to the next
+paragraph break) of the Chroma chunking dev corpora (``data/dev/chunking_chroma``),
 ``--docs`` of them taken alternately from the two corpora.  Each ``--batch-size``
 given is timed on the same documents (after loading the model, which is
 reported separately); the questions must not depend on the batch size, and
@@ -31,7 +31,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def pages(text: str, chars: int) -> list[str]:
-    """Consecutive pieces of about ``chars`` characters, each ending at a paragraph break."""
+    """Consecutive pieces of at least ``chars`` characters, each running to the next paragraph break."""
     out, start = [], 0
     while start < len(text):
         cut = text.find("\n\n", start + chars)

@@ -11,7 +11,9 @@ Cases (each a fresh process, rules + window, cl100k_base, 512 tokens,
   the time to start Ray and the time of the job alone (measured inside the
   process by :func:`inner`), since a cluster pays the start-up once.
 
-Every Ray output is checked against the local one (same ids after sorting).
+Every Ray output is checked against the local one (same ids after sorting).  CPU
+seconds are those of every process a case started (Ray's own services included,
+as far as they are reaped), a steadier figure than wall time on a busy machine.
 
     python3 bench/bench_ray.py --corpus bench-corpus --out bench/results/ray.json
 """
@@ -58,6 +60,14 @@ def inner(corpus: str, output: str, jobs: int) -> dict[str, float]:
     return {"start_s": t1 - t0, "job_s": t2 - t1, "records": counts["records"]}
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process, their children included."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def sorted_ids(path: Path) -> list[str]:
     import pyarrow.dataset as pads
 
@@ -86,25 +96,27 @@ def main() -> int:
         reference: list[str] | None = None
         for jobs in [int(j) for j in args.jobs.split(",")]:
             out = tmp / f"local-{jobs}.parquet"
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), children_cpu()
             subprocess.run([sys.executable, "-m", "segtool.cli", "chunk", str(source), "--id-field",
                             "id", "-j", str(jobs), "-o", str(out), "-q"], check=True, env=ENV)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, children_cpu() - c0
             ids = sorted_ids(out)
             reference = reference or ids
             rows.append({"case": f"local -j {jobs}", "wall_s": round(wall, 2),
+                         "cpu_s": round(cpu, 2), "load_avg_1m": os.getloadavg()[0],
                          "mb_per_s": round(size / wall / 1e6, 2), "records": len(ids),
                          "same_records": ids == reference})
             print(rows[-1], file=sys.stderr)
         for jobs in [int(j) for j in args.jobs.split(",")]:
             out = tmp / f"ray-{jobs}"
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), children_cpu()
             proc = subprocess.run([sys.executable, __file__, "--inner", str(source), str(out),
                                    str(jobs)], check=True, env=ENV, capture_output=True, text=True)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, children_cpu() - c0
             timing = json.loads(proc.stdout.strip().splitlines()[-1])
             ids = sorted_ids(out)
             rows.append({"case": f"ray -j {jobs}", "wall_s": round(wall, 2),
+                         "cpu_s": round(cpu, 2), "load_avg_1m": os.getloadavg()[0],
                          "mb_per_s": round(size / wall / 1e6, 2),
                          "ray_start_s": round(timing["start_s"], 2),
                          "job_s": round(timing["job_s"], 2),
@@ -115,10 +127,12 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     write_results(args.out, {**machine(), "corpus": source.name, "bytes": size,
                              "load_avg": os.getloadavg()}, rows, ["segtool", "ray", "pyarrow"])
-    print("| case | wall s | MB/s (whole process) | Ray start s | job s | MB/s (job) | same records |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("| case | wall s | MB/s (whole process) | CPU s (all processes) | Ray start s | job s "
+          "| MB/s (job) | same records |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['case']} | {r['wall_s']} | {r['mb_per_s']} | {r.get('ray_start_s', '–')} | "
+        print(f"| {r['case']} | {r['wall_s']} | {r['mb_per_s']} | {r['cpu_s']} | "
+              f"{r.get('ray_start_s', '–')} | "
               f"{r.get('job_s', '–')} | {r.get('job_mb_per_s', '–')} | "
               f"{'yes' if r['same_records'] else 'NO'} |")
     return 0 if all(r["same_records"] for r in rows) else 1

@@ -43,29 +43,29 @@ PEERS = [("semchunk", 200), ("chonkie-recursive", 200), ("langchain-recursive", 
          ("semchunk", 400), ("chonkie-recursive", 400), ("langchain-recursive", 400)]
 
 
-def peer_spans(name: str, size: int, text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each chunk the peer makes of ``text`` with ``size`` tokens."""
+def peer_spans(name: str, size: int, text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, chunk text)`` of each chunk the peer makes of ``text`` with ``size`` tokens."""
     from segtool.assets import prepare_tiktoken
 
     prepare_tiktoken("cl100k_base")
     if name == "semchunk":
         import semchunk
 
-        _, offsets = semchunk.chunkerify("cl100k_base", size)(text, offsets=True)
-        return [(a, b) for a, b in offsets]
+        chunks, offsets = semchunk.chunkerify("cl100k_base", size)(text, offsets=True)
+        return [(a, b, c) for c, (a, b) in zip(chunks, offsets, strict=True)]
     if name == "chonkie-recursive":
         import tiktoken
         from chonkie import RecursiveChunker
 
         chunker = RecursiveChunker(tokenizer=tiktoken.get_encoding("cl100k_base"), chunk_size=size)
-        return [(c.start_index, c.end_index) for c in chunker.chunk(text)]
+        return [(c.start_index, c.end_index, c.text) for c in chunker.chunk(text)]
     if name == "langchain-recursive":
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         splitter = RecursiveCharacterTextSplitter.from_tiktoken_encoder(
             encoding_name="cl100k_base", chunk_size=size, chunk_overlap=0, add_start_index=True)
-        return [(d.metadata["start_index"], d.metadata["start_index"] + len(d.page_content))
-                for d in splitter.create_documents([text])]
+        return [(d.metadata["start_index"], d.metadata["start_index"] + len(d.page_content),
+                 d.page_content) for d in splitter.create_documents([text])]
     raise SystemExit(f"unknown peer {name}")
 
 
@@ -73,7 +73,9 @@ def write_peer_chunks(name: str, size: int, corpora: dict[str, str], path: Path)
     with open(path, "w", encoding="utf-8") as fh:
         for cid, text in sorted(corpora.items()):
             spans = peer_spans(name, size, text)
-            for start, end in spans:
+            for start, end, chunk in spans:
+                if text[start:end] != chunk:  # the offsets must be exact to be scored
+                    raise SystemExit(f"{name}: chunk at [{start}, {end}) of {cid} is not the text there")
                 fh.write(json.dumps({"doc_id": f"{cid}.md", "start": start, "end": end,
                                      "text": text[start:end]}, ensure_ascii=False) + "\n")
 
@@ -95,7 +97,7 @@ def main() -> None:
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "structure_eval.json")
     ap.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
-    ap.add_argument("--peer-chunks", type=Path, default=None,
+    ap.add_argument("-p", "--peer-chunks", type=Path, default=None,
                     help="keep the peers' chunk files here (NAME-SIZE.jsonl), e.g. to score one "
                     "with `segtool eval chunks --chunks FILE`")
     args = ap.parse_args()

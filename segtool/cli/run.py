@@ -89,6 +89,11 @@ def run_pipeline(
     prune: bool = False,
     force: bool = False,
 ) -> None:
+    if (executor != "local" or ray_address or ray_gpus is not None) and structure is not None \
+            and structure.identity(chunker is not None):  # not carried to Ray workers (yet)
+        raise UsageError("--structure/--section-level/--merge-sections/--heading-context other "
+                         "than the defaults work with the local executor only — leave them "
+                         "out, or drop --executor")
     if executor != "local" or ray_address or ray_gpus is not None:  # segtool.distributed
         from segtool.distributed.ray_cli import run_ray
 

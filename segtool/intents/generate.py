@@ -109,6 +109,10 @@ class LocalGenerator:
         self.identity = f"lm={lm_fingerprint(self._source)};prompt={PROMPT_VERSION};greedy"
         self._lm: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Workers (``--jobs``) get the settings, never a loaded model; each loads its own."""
+        return {**self.__dict__, "_lm": None}
+
     def _load(self) -> Any:
         if self._lm is None:
             from segtool.models.causal_lm import load_causal_lm

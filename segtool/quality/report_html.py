@@ -95,7 +95,9 @@ def _svg(fig: Any, salt: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
         fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
-    return text[text.index("<svg"):] if "<svg" in text else text
+    text = text[text.index("<svg"):] if "<svg" in text else text
+    # the RDF metadata block (creator, date) is noise in a report and makes it non-reproducible
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
 
 
 def _figure(width: float, height: float) -> Any:

@@ -175,3 +175,13 @@ def test_left_padded_batches_generate_what_each_prompt_generates_alone(tmp_path:
     assert any(g.text for g in alone)
     assert generate_greedy(lm, prompts, max_new_tokens=budgets, batch_size=3) == alone
     assert alone[0].truncated  # six tokens of a random model: cut by its budget, and flagged
+
+
+def test_a_generator_sent_to_a_worker_carries_its_settings_but_not_a_loaded_model() -> None:
+    import pickle
+
+    _need_smollm2()
+    gen = LocalGenerator("smollm2", None, device="cpu", dtype="auto", batch_size=4)
+    gen._lm = object()  # stands for the loaded model (large, and not to be shipped)
+    copy = pickle.loads(pickle.dumps(gen))
+    assert copy._lm is None and copy.identity == gen.identity and copy.batch_size == 4

@@ -25,8 +25,9 @@ def test_records_become_documents_with_meta(tmp_path: Path) -> None:
     docs = only_docs(read_all(path))
     assert docs == [
         Document(id=f"{path}#0", text="Hello there.", source=path,
-                 meta={"lang": "en", "tags": ["a", 1], "n": None}),
-        Document(id=f"{path}#1", text="日本語の文。😀", source=path, meta={"lang": "ja"}),
+                 meta={"lang": "en", "tags": ["a", 1], "n": None}, markup="text"),
+        Document(id=f"{path}#1", text="日本語の文。😀", source=path, meta={"lang": "ja"},
+                 markup="text"),
     ]
     assert all("text" not in d.meta for d in docs)
 

@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segtool
-from segtool.chunkers.recursive import additive_join
+from segtool.chunkers.recursive import RecursiveChunker, additive_join
 from segtool.models.tokens import get_tokenizer
 from segtool.structure.blocks import LINE_KINDS, parse_blocks
-from segtool.types import Document
+from segtool.types import Document, Span
 
 from .markdown import documents
 
@@ -60,7 +60,7 @@ def check_structure(text: str, records, max_tokens: int) -> None:
             assert encode(ends[b.end].text + first) > max_tokens, ("chunk ends on a heading", b)
 
 
-@settings(max_examples=80)
+@settings(max_examples=60)
 @given(documents, st.sampled_from([6, 16, 40, 120, 400]))
 def test_markdown_tiles_fits_and_keeps_structure(text, max_tokens):
     records = chunk_md(text, max_tokens=max_tokens)
@@ -200,3 +200,37 @@ def test_cli_chunks_a_markdown_file(tmp_path):
     encode = encoder("cl100k_base")
     assert all(encode(r["text"]) == r["n_tokens"] <= 40 for r in records)
     assert records[1]["text"].startswith("## Install")
+
+
+class _Measured:
+    """The real cl100k counter, noting how many characters it is handed (not a stand-in)."""
+
+    def __init__(self) -> None:
+        self.real = get_tokenizer("cl100k_base")
+        self.name, self.fingerprint = self.real.name, self.real.fingerprint
+        self.chars = 0
+
+    def counts(self, texts):
+        self.chars += sum(map(len, texts))
+        return self.real.counts(texts)
+
+    def offsets(self, text):
+        self.chars += len(text)
+        return self.real.offsets(text)
+
+
+def test_whole_blocks_are_encoded_once():
+    """Packing blocks that fit costs one tokenizer pass, not two: a chunk of whole blocks gets
+    its exact size as a sum (and the sizes are still exact)."""
+    text = "".join(f"## Part {i}\n\nFirst line of part {i}.\nSecond line, with more words.\n\n"
+                   f"- item {i}.a\n- item {i}.b\n\n```\ncode({i})\n```\n\n" for i in range(40))
+    blocks = tuple(parse_blocks(text, "md"))
+    doc = Document(id="d", text=text, source="x.md", markup="md", blocks=blocks)
+    spans = [Span(b.start, b.end) for b in blocks]
+    chunker = RecursiveChunker(max_tokens=60)
+    measured = _Measured()
+    chunker.tokenizer = measured
+    chunks = chunker.chunk_documents([doc], [spans])[0]
+    check_exact(text, chunks, 60, encoder("cl100k_base"))
+    assert len(chunks) >= 40
+    assert measured.chars <= 1.05 * len(text)

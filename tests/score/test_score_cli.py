@@ -18,11 +18,18 @@ def _chunk(docs: Path, out: Path, *flags: str) -> list[dict]:
 
 def test_segtool_chunks_get_structural_stats(real_docs: Path, tmp_path: Path) -> None:
     rows = _chunk(real_docs, tmp_path / "c.jsonl", "--max-tokens", "60")
-    proc = run_cli("score", str(tmp_path / "c.jsonl"), "--docs", str(real_docs), "--max-tokens",
-                   "50", "--json")
+    _chunk(real_docs, tmp_path / "c.parquet", "--max-tokens", "60")
+    proc = run_cli("score", str(tmp_path / "c.jsonl"), str(tmp_path / "c.parquet"), "--docs",
+                   str(real_docs), "--max-tokens", "50", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     st = result["chunkings"][0]["structural"]
+    parquet = result["chunkings"][1]["structural"]
+    def same(stats: dict) -> dict:  # examples name their own file; timing differs
+        return {k: v for k, v in stats.items() if k != "seconds" and not k.endswith("examples")}
+
+    assert same(parquet) == same(st) and parquet["over_limit_examples"][0].startswith(
+        f"{tmp_path / 'c.parquet'}:")
     n_tokens = sorted(r["n_tokens"] for r in rows)
     assert st["chunks"] == len(rows) and st["documents"] == 2
     assert st["tokens"]["max"] == n_tokens[-1] and st["tokens"]["min"] == n_tokens[0]

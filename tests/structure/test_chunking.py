@@ -53,9 +53,10 @@ def _line_at(text: str, block: Block, pos: int) -> tuple[int, int]:
 
 
 def _over(text: str, blocks: list[Block], k: int, hi: int, max_tokens: int) -> bool:
-    """Is the unit ending at ``hi`` in block ``k`` over the limit?  The unit is the line
-    (with the blank lines after it) itself, or — for the first line of a block after headings — the headings and that line
-    (the chunker gets them as one unit, so only the token fallback can cut it)."""
+    """Is the unit ending at ``hi`` in block ``k`` over the limit?  The unit is the line (with
+    the blank lines after it), or — for the first line of a block after headings — the
+    headings and that line (the chunker gets them as one unit: only the token fallback can
+    cut it)."""
     line_start = hi
     while line_start > blocks[k].start and text[line_start - 1] not in "\n\r":
         line_start -= 1
