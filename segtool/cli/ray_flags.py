@@ -23,7 +23,7 @@ Executor = Annotated[ExecutorName, typer.Option(
     "existing Ray cluster (needs segtool[ray], -o DIR, Parquet output).", rich_help_panel="Run")]
 RayAddress = Annotated[str | None, typer.Option(
     "--ray-address", help="With --executor ray: the cluster to join (auto, ray://HOST:10001); "
-    "default: start a local Ray instance with --jobs CPUs.", rich_help_panel="Run",
+    "default: start a local Ray instance for --jobs workers.", rich_help_panel="Run",
     metavar="ADDR")]
 RayGpus = Annotated[float | None, typer.Option(
     "--ray-gpus", min=0, help="With --executor ray: GPUs per segmenting worker (fractions "

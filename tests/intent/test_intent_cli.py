@@ -116,12 +116,14 @@ def test_a_document_without_intents_is_bad_input(m2v_ready, corpus, tmp_path):
 
 
 @pytest.mark.slow
-def test_minilm_end_to_end(minilm_ready, corpus, tmp_path):
-    out = tmp_path / "minilm.jsonl"
-    run_cli("chunk", "-c", "intent", "--embedder", "minilm", "--device", "cpu", "--max-tokens",
-            "150", "--intents-field", "questions", "--id-field", "id", "-q", "docs.jsonl",
-            "-o", str(out), cwd=corpus)
-    recs = records(out)
+def test_minilm_through_the_python_api(minilm_ready, corpus):
+    """MiniLM, in-process through segtool.chunk_documents (the CLI's pipeline and identity)."""
+    import segtool
+
+    rows = [json.loads(line) for line in (corpus / "docs.jsonl").open(encoding="utf-8")]
+    recs = [r.to_dict() for r in segtool.chunk_documents(
+        rows, chunker="intent", id_field="id", embedder="minilm", device="cpu", max_tokens=150,
+        intents_field="questions")]
     check_records(corpus, recs, 150, set(QUESTIONS))
     sizes = [r["sent_end"] - r["sent_start"] for r in recs]
     assert max(sizes) <= 15 and len(recs) < sum(sizes)  # some chunks hold several sentences
