@@ -19,8 +19,8 @@ The optimum is found by the recurrence
 ``f(j) = max_{j−L ≤ i < j, C=(i, j] allowed} f(i) + R(C) − λ·|C|² − β`` with
 ``f(0) = 0``.  Every candidate chunk's relevance comes from prefix sums of the
 unit vectors (the cosine of a mean is the cosine of the sum, so no division by
-the length is needed), one matrix product per chunk length: O(N·L·d) for the
-table, O(N·L) for the recursion.  Ties go to the shorter last chunk, so the
+the length is needed): O(N·(m + L)·d + N·L²) for the table with ``m`` intents,
+O(N·L) for the recursion.  Ties go to the shorter last chunk, so the
 result is a function of the inputs alone.
 
 Pure numpy and the standard library: the chunker and the optimality tests use
@@ -56,7 +56,11 @@ def relevance_table(unit_vectors: np.ndarray, intent_vectors: np.ndarray, max_le
     """R of every chunk of 1…``max_len`` consecutive units, and the intent that achieves it.
 
     Vectors need not be normalised: chunk sums and intents are compared by
-    cosine, and a zero sum or a zero intent counts as cosine 0.
+    cosine, and a zero sum or a zero intent counts as cosine 0.  Nothing of
+    size ``N × d`` is computed per chunk length: the dot products of chunk sums
+    with the intents are differences of one prefix-sum projection, and the
+    squared norm of a chunk sum grows from the previous length's by the new
+    unit's dot products with the ones before it (a band of the Gram matrix).
     """
     import numpy as np
 
@@ -68,20 +72,29 @@ def relevance_table(unit_vectors: np.ndarray, intent_vectors: np.ndarray, max_le
     if n == 0:
         return Relevance(score, best)
     q = np.asarray(intent_vectors, dtype=np.float64).reshape(-1, e.shape[1])
+    if q.shape[0] == 0:
+        for ell in range(1, length + 1):
+            score[ell - 1, : n - ell + 1] = 0.0
+        return Relevance(score, best)
     q_norm = np.linalg.norm(q, axis=1)
     q_unit = np.divide(q, q_norm[:, None], out=np.zeros_like(q), where=q_norm[:, None] > 0)
-    prefix = np.vstack([np.zeros((1, e.shape[1])), np.cumsum(e, axis=0)])
+    proj = np.vstack([np.zeros((1, q.shape[0])), np.cumsum(e @ q_unit.T, axis=0)])
+    band = [np.einsum("ij,ij->i", e[: n - k], e[k:]) for k in range(length)]  # e_a · e_(a+k)
+    sq = band[0].copy()  # squared norm of the sum of units [i, i+ell)
     for ell in range(1, length + 1):
-        sums = prefix[ell:] - prefix[:-ell]  # chunk [i, i+ell) for i = 0 … n−ell
-        if q.shape[0] == 0:
-            score[ell - 1, : n - ell + 1] = 0.0
-            continue
-        norms = np.linalg.norm(sums, axis=1)
-        dots = sums @ q_unit.T
+        m = n - ell + 1
+        if ell > 1:
+            last = ell - 1  # the unit added at offset ell-1 of every chunk
+            cross = np.zeros(m)
+            for k in range(1, ell):
+                cross += band[k][last - k : last - k + m]
+            sq = sq[:m] + 2.0 * cross + band[0][last : last + m]
+        norms = np.sqrt(np.maximum(sq, 0.0))
+        dots = proj[ell:] - proj[:-ell]
         cos = np.divide(dots, norms[:, None], out=np.zeros_like(dots), where=norms[:, None] > 0)
         idx = np.argmax(cos, axis=1)  # first best intent on ties: stable
-        score[ell - 1, : n - ell + 1] = np.clip(cos[np.arange(len(idx)), idx], -1.0, 1.0)
-        best[ell - 1, : n - ell + 1] = idx
+        score[ell - 1, :m] = np.clip(cos[np.arange(m), idx], -1.0, 1.0)
+        best[ell - 1, :m] = idx
     return Relevance(score, best)
 
 
