@@ -8,6 +8,10 @@
     Speed of the model-free statistics: FILE's chunks repeated up to ``--mb`` MB
     of chunk text, with the files' ``n_tokens`` and with the offsets checked
     against the documents.
+``python3 bench/bench_score.py cost --chunks FILE --chars 4000``
+    CPU and wall seconds of ChunkScore (SmolLM2 + MiniLM on the CPU) for the
+    chunks of FILE that end within each document's first ``--chars`` characters,
+    without and with BC/CS (stickiness window 1), per 1,000 chunks.
 ``python3 bench/bench_score.py table --score S.json --eval NAME=E.json ...``
     The ChunkScore / BC / CS vs IoU@5 / recall@5 table and the Spearman
     correlation between ChunkScore and IoU@5 (Markdown on stdout).
@@ -81,6 +85,28 @@ def _timed(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def cmd_cost(args: argparse.Namespace) -> None:
+    from segtool.models.causal_lm import load_causal_lm
+    from segtool.models.embedders import get_embedder
+    from segtool.quality.chunk_files import read_chunk_rows
+    from segtool.quality.chunkscore import score_documents
+
+    docs: dict[str, list[str]] = {}
+    for r in read_chunk_rows(args.chunks):
+        if r.end is not None and r.end <= args.chars:
+            docs.setdefault(r.doc_id, []).append(r.text)
+    items = list(docs.items())
+    n = sum(len(t) for _, t in items)
+    lm = load_causal_lm("smollm2", device="cpu")
+    embedder = get_embedder("minilm", device="cpu")
+    for boundary in (False, True):
+        wall, cpu = _timed(lambda b=boundary: score_documents(
+            items, lm=lm, embedder=embedder, boundary_metrics=b, stickiness_window=1))
+        print(json.dumps({"boundary_metrics": boundary, "chunks": n, "wall_s": round(wall, 1),
+                          "cpu_s": round(cpu, 1), "cpu_s_per_1000": round(cpu / n * 1000),
+                          "wall_s_per_1000": round(wall / n * 1000), **machine()}))
+
+
 def _ranks(values: list[float]) -> list[float]:
     order = sorted(range(len(values)), key=lambda i: values[i])
     ranks = [0.0] * len(values)
@@ -143,11 +169,15 @@ def main() -> None:
     p = sub.add_parser("structural")
     p.add_argument("--chunks", required=True)
     p.add_argument("--mb", type=float, default=100)
+    p = sub.add_parser("cost")
+    p.add_argument("--chunks", required=True)
+    p.add_argument("--chars", type=int, default=4000)
     p = sub.add_parser("table")
     p.add_argument("--score", nargs="+", required=True)
     p.add_argument("--eval", nargs="+", required=True, help="NAME=eval-json (NAME = file stem)")
     args = parser.parse_args()
-    {"semchunk": cmd_semchunk, "structural": cmd_structural, "table": cmd_table}[args.cmd](args)
+    {"semchunk": cmd_semchunk, "structural": cmd_structural, "cost": cmd_cost,
+     "table": cmd_table}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,8 @@ _ENVIRONMENT = [
                         "main process and 1 in each --jobs worker process."),
     ("NO_COLOR", "Set to turn off colour in the progress display and the evaluation tables "
                  "(both on standard error)."),
+    ("SEGTOOL_RAY_VERBOSE", "Set to 1 to keep Ray Data's own progress bars and log lines with "
+                            "--executor ray (hidden by default)."),
     ("OPENAI_API_KEY", "The API key the intent chunker sends to --intents-endpoint (as "
                        "Authorization: Bearer) when set and not empty; --intents-key-env names "
                        "another variable. The key is never written to output, logs or ids."),

@@ -80,15 +80,9 @@ class LmChunker(Component):
 
     def fingerprint(self) -> dict[str, str]:
         """The LM's files (or hub id) and the counting tokenizer."""
-        from segtool.models.fingerprint import path_fingerprint
+        from segtool.models.lm_loading import source_fingerprint
 
-        src = self._source
-        if src.kind == "gguf":
-            model = f"gguf:{path_fingerprint(src.gguf_path)}"
-        elif src.kind == "dir":
-            model = f"dir:{path_fingerprint(src.location)}"
-        else:
-            model = f"hub:{src.location}" + (f"/{src.gguf_file}" if src.gguf_file else "")
+        model = source_fingerprint(self._source)
         return {"lm": model, "tokenizer": self.tokenizer.fingerprint}
 
     def _ensure_loaded(self) -> Any:

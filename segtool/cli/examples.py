@@ -82,11 +82,13 @@ _CHECK = (
 )
 
 _SCORE = (
-    Example("Structural stats and ChunkScore of a chunk file; HTML report.",
-            "segtool score chunks.jsonl --lm smollm2 --embedder minilm --html report.html"),
-    Example("Rank two chunker configurations on the same documents.",
-            "segtool score corpora/ --chunker window --chunker window:max_tokens=400 "
-            "--lm smollm2 --embedder minilm"),
+    Example("Structural stats of a chunk file checked against its documents, with an HTML "
+            "report; JSON on stdout.",
+            "segtool score chunks.jsonl --docs corpora/ --max-tokens 200 --html report.html --json"),
+    Example("Rank two chunker configurations of the same documents by ChunkScore (the models "
+            "score each document's first 20,000 characters).",
+            "segtool score corpora/ --chunker window --chunker window:max_tokens=400 --lm smollm2 "
+            "--embedder minilm --sample-chars 20000 --json"),
 )
 
 #: Examples by command path ("" is ``segtool`` itself), in the order they are shown.

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # Typer bundles its own copy of click
     from typer import _click as click
 
 #: Help sections of a command, in the order they are printed.
-PANELS = ("Input", "Splitter", "Chunker", "Model", "Retrieval", "Output", "Run")
+PANELS = ("Input", "Splitter", "Chunker", "Model", "Retrieval", "Scoring", "Output", "Run")
 
 
 def panel_of(param: click.Parameter, default: str) -> str:

@@ -97,6 +97,11 @@ def run_pipeline(
     if executor != "local" or ray_address or ray_gpus is not None:  # segtool.distributed
         from segtool.distributed.ray_cli import run_ray
 
+        if prune or force:
+            raise UsageError("--prune and --force apply to the local executor's output "
+                             "directory — Ray Data rewrites its whole output directory; drop them "
+                             "or drop --executor ray")
+
         return run_ray(kind=kind, inputs=inputs, read_opts=read_opts, splitter=splitter,
                        chunker=chunker, values=values, output=output, fmt=fmt, on_error=on_error,
                        errors_file=errors_file, quiet=quiet, jobs=jobs, executor=executor,

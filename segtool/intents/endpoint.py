@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from segtool.intents.generate import answer_budget, collect, describe, warn_empty
+from segtool.intents.answers import answer_budget, collect, describe, warn_empty
 from segtool.intents.prompting import PROMPT_VERSION, Section, build_prompt, plan_sections
 from segtool.types import Document, SegtoolError, UsageError
 

@@ -24,23 +24,21 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from segtool.intents.answers import answer_budget, collect, describe, warn_empty
 from segtool.intents.options import IntentSourceOptions
 from segtool.intents.prompting import (
     ANSWER_PREFIX,
     PROMPT_VERSION,
-    Section,
     build_prompt,
-    parse_questions,
     plan_sections,
 )
+from segtool.models.lm_loading import source_fingerprint
 from segtool.types import Document, SegtoolError, UsageError
 
 log = logging.getLogger("segtool")
 
 SECTION_TOKENS = 512  # a local section: small models lose track of longer passages
 LOCAL_MAX_PER_PROMPT = 6  # ...and repeat themselves when asked for many questions at once
-TOKENS_PER_QUESTION = 32  # answer budget per requested question (plus a little slack)
-MAX_ANSWER_TOKENS = 640
 
 
 class IntentGenerator(Protocol):
@@ -49,51 +47,6 @@ class IntentGenerator(Protocol):
     identity: str
 
     def generate(self, docs: Sequence[Document]) -> list[list[str]]: ...
-
-
-def answer_budget(n_questions: int) -> int:
-    """Token budget for an answer with ``n_questions`` questions."""
-    return min(MAX_ANSWER_TOKENS, TOKENS_PER_QUESTION * n_questions + 16)
-
-
-def collect(n_docs: int, sections: Sequence[Section], answers: Sequence[tuple[str, bool]]) -> list[list[str]]:
-    """Per-document questions from per-section ``(answer, complete)`` pairs, in section order."""
-    out: list[list[str]] = [[] for _ in range(n_docs)]
-    seen: list[set[str]] = [set() for _ in range(n_docs)]
-    for section, (answer, complete) in zip(sections, answers, strict=True):
-        for q in parse_questions(answer, section.n_questions, complete=complete):
-            key = q.casefold().rstrip("?. ")
-            if key not in seen[section.doc]:
-                seen[section.doc].add(key)
-                out[section.doc].append(q)
-    return out
-
-
-def describe(doc: Document) -> str:
-    """How an error names a document: its id, where it came from, and its record id if any."""
-    where = doc.id if doc.source and doc.id.startswith(doc.source) else f"{doc.id} in {doc.source}"
-    record = doc.meta.get("id") if doc.meta else None
-    return f"document {where}" + (f" (record id {record})" if record is not None and
-                                   str(record) not in where else "")
-
-
-def warn_empty(docs: Sequence[Document], result: Sequence[Sequence[str]], who: str) -> None:
-    """A warning per non-empty document for which the model produced no usable question."""
-    for doc, questions in zip(docs, result, strict=True):
-        if doc.text.strip() and not questions:
-            log.warning(f"warning: {who} produced no usable question for {describe(doc)} — "
-                        "it gets no generated intents")
-
-
-def lm_fingerprint(source: Any) -> str:
-    """The LM's files (content fingerprint) or hub id: what decides its answers."""
-    from segtool.models.fingerprint import path_fingerprint
-
-    if source.kind == "gguf":
-        return f"gguf:{path_fingerprint(source.gguf_path)}"
-    if source.kind == "dir":
-        return f"dir:{path_fingerprint(source.location)}"
-    return f"hub:{source.location}" + (f"/{source.gguf_file}" if source.gguf_file else "")
 
 
 class LocalGenerator:
@@ -106,7 +59,7 @@ class LocalGenerator:
         self.device, self.dtype, self.batch_size = device, dtype, max(1, int(batch_size))
         self._source = resolve_source(lm, lm_gguf)
         check_requirements(self._source)
-        self.identity = f"lm={lm_fingerprint(self._source)};prompt={PROMPT_VERSION};greedy"
+        self.identity = f"lm={source_fingerprint(self._source)};prompt={PROMPT_VERSION};greedy"
         self._lm: Any = None
 
     def __getstate__(self) -> dict[str, Any]:

@@ -285,3 +285,14 @@ def prepare_smollm2(log: Any = None) -> Path:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
+
+
+def source_fingerprint(source: LMSource) -> str:
+    """The LM's files (content fingerprint) or hub id: what decides its outputs (identity)."""
+    from segtool.models.fingerprint import path_fingerprint
+
+    if source.kind == "gguf":
+        return f"gguf:{path_fingerprint(source.gguf_path)}"
+    if source.kind == "dir":
+        return f"dir:{path_fingerprint(source.location)}"
+    return f"hub:{source.location}" + (f"/{source.gguf_file}" if source.gguf_file else "")

@@ -101,7 +101,7 @@ def test_the_plugins_options_appear_like_a_builtins():
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--breakpoint", "iqr"], "--breakpoint applies to chunker 'semantic', not chunker 'window'"),
-    (["--lm", "foo"], "--lm applies to chunker 'margin', 'perplexity', not chunker 'window'"),
+    (["--lm", "foo"], "--lm applies to chunker 'intent', 'margin', 'perplexity', not chunker 'window'"),
     (["--min-tokens", "100"], "--min-tokens applies to chunker 'semantic'"),
     (["--spacy-model", "x"], "--spacy-model applies to splitter 'spacy', not splitter 'rules'"),
     (["--split-device", "cpu"], "--split-device applies to splitter 'sat'"),

@@ -227,7 +227,9 @@ def test_a_bad_errors_file_fails_before_anything_is_written(tmp_path, text_file)
 
 
 @pytest.mark.parametrize("target,expected", [
-    ("DIR", "is a directory"),
+    # an existing directory means "one shard per input" (incremental output); the input here
+    # lies inside it, and inputs are never read from the output directory
+    ("DIR", "no input files outside the output directory"),
     ("", "empty output file name"),
 ])
 def test_unusable_output_names_are_usage_errors(tmp_path, text_file, target, expected):

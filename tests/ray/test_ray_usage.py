@@ -12,6 +12,9 @@ from ray_support import run_cli
     (["-o", "{file}"], "this is a file"),
     (["--on-error", "skip", "--errors-file", "{tmp}/e.jsonl", "-o", "{out}"], "--errors-file"),
     ([], "pass -o DIR"),
+    (["--prune", "-o", "{out}"], "--prune and --force"),
+    (["--force", "-o", "{out}"], "--prune and --force"),
+    (["--section-level", "2", "-o", "{out}"], "local executor only"),
 ])
 def test_local_only_combinations_are_usage_errors(tmp_path, capsys, extra, message):
     doc = tmp_path / "doc.txt"
