@@ -195,12 +195,12 @@ class HtmlTextExtractor(HTMLParser):
 
     def blocks(self) -> tuple[Any, ...]:
         """The blocks of :meth:`text`, tiling it (``segtool.structure.blocks.Block``)."""
-        from segtool.structure.blocks import Block
+        from segtool.structure.blocks import Block, OpenSections
 
         if self._heading:  # an unclosed last heading
             self._end_title()
         out: list[Block] = []
-        stack: list[tuple[int, str]] = []
+        sections = OpenSections()
         starts = [s for s in self._starts if s[0] < self._length]
         for k, (start, kind, level) in enumerate(starts):
             end = starts[k + 1][0] if k + 1 < len(starts) else self._length
@@ -208,14 +208,7 @@ class HtmlTextExtractor(HTMLParser):
                 continue
             start = 0 if not out else start
             title = self._titles.get(k, "") if level else ""
-            if level:
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                headings = tuple(t for _, t in stack)
-                stack.append((level, title))
-            else:
-                headings = tuple(t for _, t in stack)
-            out.append(Block(start, end, kind, level, headings, title))
+            out.append(Block(start, end, kind, level, sections.path(level, title), title))
         return tuple(out)
 
 

@@ -87,6 +87,27 @@ class Block:
                      self.headings, self.title)
 
 
+class OpenSections:
+    """The sections open at the current block, for readers that see blocks in order.
+
+    ``path(level, title)`` returns the titles enclosing a block; a heading
+    (``level`` ≥ 1) first closes every open section of its level or deeper and
+    then opens its own, so it is not part of its own path.
+    """
+
+    def __init__(self) -> None:
+        self._open: list[tuple[int, str]] = []
+
+    def path(self, level: int, title: str) -> tuple[str, ...]:
+        if level:
+            while self._open and self._open[-1][0] >= level:
+                self._open.pop()
+            enclosing = tuple(t for _, t in self._open)
+            self._open.append((level, title))
+            return enclosing
+        return tuple(t for _, t in self._open)
+
+
 def parse_blocks(text: str, fmt: str) -> list[Block]:
     """The blocks tiling ``text``; ``fmt`` is ``"md"``, ``"html"`` or ``"text"``.
 
@@ -260,19 +281,12 @@ def _markdown_blocks(text: str) -> list[Block]:
         lead = text[:end]
         blocks.append(Block(0, end, "blank" if lead.isspace() or not lead else "paragraph"))
         pos = end
-    stack: list[tuple[int, str]] = []  # (level, title) of the open sections
+    sections = OpenSections()
     for k, (first, kind, level, title) in enumerate(raw):
         end = starts[raw[k + 1][0]] if k + 1 < len(raw) else len(text)
         start = starts[first]
         assert start == pos
-        if level:
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            headings = tuple(t for _, t in stack)
-            stack.append((level, title))
-        else:
-            headings = tuple(t for _, t in stack)
-        blocks.append(Block(start, end, kind, level, headings, title))
+        blocks.append(Block(start, end, kind, level, sections.path(level, title), title))
         pos = end
     return [b for b in blocks if b.end > b.start]
 

