@@ -260,8 +260,8 @@ class Pipeline:
                 continue
             try:
                 found = document_blocks(doc)
-                if not found:
-                    continue
+                if not found or (len(found) == 1 and doc.markup == "text"):
+                    continue  # one plain paragraph: nothing to cut
                 split[k], own = cut_spans(doc.text, spans, found)
             except SegtoolError:
                 raise

@@ -144,6 +144,8 @@ def document_blocks(doc: Any) -> tuple[Block, ...] | None:
 
 def paragraph_blocks(text: str) -> list[Block]:
     """Paragraphs separated by blank lines (whitespace-only lines)."""
+    if "\n" not in text and "\r" not in text:  # no line break, no blank line: one block
+        return [Block(0, len(text), "blank" if text.isspace() or not text else "paragraph")]
     blocks: list[Block] = []
     lead = len(text) - len(text.lstrip())
     if lead == len(text):
