@@ -33,6 +33,7 @@ from segtool.types import (
     SegtoolError,
     SentenceSplitter,
     Span,
+    document_location,
 )
 
 Record = dict[str, Any]
@@ -413,7 +414,7 @@ class Pipeline:
             current = self._open = _Open(doc.id, doc.source, held=held)
             if previous is not None and doc.part == 0 and doc.id == previous.id:
                 self._drop(current, BadInput(
-                    doc.source, f"document {doc.id}",
+                    doc.source, document_location(doc),
                     f"duplicate document id '{doc.id}' (the previous document has the same id)",
                     hint="ids must be unique: fix the ids, or leave out --id-field to number "
                          "records as SOURCE#N"))
@@ -511,4 +512,4 @@ class Pipeline:
 
 def _failed(doc: Document, stage: str, exc: BaseException) -> BadInput:
     reason = f"{stage} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return BadInput(source=doc.source, location=f"document {doc.id}", reason=reason.rstrip(": "))
+    return BadInput(source=doc.source, location=document_location(doc), reason=reason.rstrip(": "))

@@ -91,6 +91,12 @@ class BadInput:
         return f"{text} — {self.hint}" if self.hint else text
 
 
+def document_location(doc: Document) -> str:
+    """Where in its source a document is, for a :class:`BadInput`: nothing when the document is
+    the whole file (its id is the path already printed), else ``document ID``."""
+    return "" if doc.id == doc.source else f"document {doc.id}"
+
+
 class SegtoolError(Exception):
     """An error the CLI reports as one line; ``exit_code`` follows docs/architecture.md."""
 

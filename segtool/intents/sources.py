@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from segtool.intents.options import IntentSourceOptions
-from segtool.types import BadInput, Document, SegtoolError, UsageError
+from segtool.types import BadInput, Document, SegtoolError, UsageError, document_location
 
 IntentList = list[str]
 
@@ -72,7 +72,7 @@ class FileIntents:
             found = self.by_doc.get(doc.id)
             if found is None:
                 out.append(BadInput(
-                    doc.source, f"document {doc.id}",
+                    doc.source, document_location(doc),
                     f"no intents for document '{doc.id}' in --intents {self.path}",
                     hint='add a line {"doc_id": "' + doc.id + '", "intents": [...]} '
                          "(an empty list is allowed) or use a plain-text intents file"))
@@ -169,7 +169,7 @@ class FieldIntents:
             meta: Mapping[str, Any] = doc.meta or {}
             if self.name not in meta:
                 out.append(BadInput(
-                    doc.source, f"document {doc.id}",
+                    doc.source, document_location(doc),
                     f"the record has no field '{self.name}' (--intents-field)",
                     hint="add the field to every record or name another one (--keep-fields, "
                          "--drop-fields and --no-meta must leave it in)"))
@@ -179,7 +179,7 @@ class FieldIntents:
                 intents = []
             if intents is None:
                 out.append(BadInput(
-                    doc.source, f"document {doc.id}",
+                    doc.source, document_location(doc),
                     f"field '{self.name}' is a {type(meta[self.name]).__name__}, not intents "
                     "(--intents-field)",
                     hint="use a list of strings or one string with a question per line"))
