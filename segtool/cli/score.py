@@ -13,7 +13,6 @@ the chunker's own settings.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Annotated, Any
 
@@ -235,18 +234,12 @@ def _chunker_values(values: dict[str, Any], chunkers: list[str], splitter: str) 
             if k not in ("max_tokens", "tokenizer") or k in declared}
 
 
-def _fmt(x: Any, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    if isinstance(x, float):
-        return f"{x:.{digits}f}"
-    return str(x)
-
-
 def render(result: dict[str, Any]) -> None:
     """The ranking table (structural stats beside the model scores) on stderr."""
     from rich.console import Console
     from rich.table import Table
+
+    from segtool.quality.report_html import format_number as _fmt
 
     by_name = {r["name"]: r for r in result["chunkings"]}
     cfg = result.get("config", {})

@@ -75,7 +75,8 @@ class="cut">✂</span><span class="after">{{ w.text }}</span></div>{% endfor %}{
 """
 
 
-def _fmt(x: Any, digits: int = 3) -> str:
+def format_number(x: Any, digits: int = 3) -> str:
+    """A score for people: 3 decimals, an em dash for a missing or NaN value."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
     if isinstance(x, float):
@@ -165,13 +166,13 @@ def render_report(result: Mapping[str, Any]) -> str:
     for n, row in enumerate(result["ranking"]):
         c = by_name[row["name"]]
         st, sc = c["structural"], c.get("scores", {})
-        rows.append({"rank": _fmt(row["rank"]), "name": row["name"], "chunks": st["chunks"],
+        rows.append({"rank": format_number(row["rank"]), "name": row["name"], "chunks": st["chunks"],
                      "p50": f"{st['tokens']['p50']:.0f}", "p95": f"{st['tokens']['p95']:.0f}",
                      "sent": f"{100 * st['sentence_end_share']:.1f}",
                      "over": st["over_limit"] if st["max_tokens"] else "—",
-                     "empty": st["empty"], "dup": st["duplicates"], "li": _fmt(sc.get("li")),
-                     "sd": _fmt(sc.get("sd")), "score": _fmt(row["chunk_score"]),
-                     "bc": _fmt(sc.get("bc")), "cs": _fmt(sc.get("cs"))})
+                     "empty": st["empty"], "dup": st["duplicates"], "li": format_number(sc.get("li")),
+                     "sd": format_number(sc.get("sd")), "score": format_number(row["chunk_score"]),
+                     "bc": format_number(sc.get("bc")), "cs": format_number(sc.get("cs"))})
         docs = c.get("documents_scores") or []
         tiling = (f"gaps {st['gaps']}, overlaps {st['overlaps']}, bad offsets "
                   f"{st['offset_errors']}" if st["offsets"] else "no offsets to check")
@@ -184,9 +185,9 @@ def render_report(result: Mapping[str, Any]) -> str:
                         f"duplicates {st['duplicates']}"),
             "histogram": histogram_svg(st["histogram"], row["name"], f"h{n}"),
             "doc_plot": documents_svg(docs, f"d{n}") if docs else "",
-            "docs": [{k: (_fmt(v) if isinstance(v, float) or v is None else v)
+            "docs": [{k: (format_number(v) if isinstance(v, float) or v is None else v)
                       for k, v in d.items()} for d in docs],
-            "worst": [{**w, "ratio": _fmt(w["ratio"])} for w in c.get("worst_boundaries", [])],
+            "worst": [{**w, "ratio": format_number(w["ratio"])} for w in c.get("worst_boundaries", [])],
         })
     comparison = comparison_svg(result["ranking"], "cmp") if len(result["ranking"]) > 1 else ""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
