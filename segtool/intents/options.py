@@ -1,8 +1,8 @@
 """Where a document's intents come from: one declaration shared by the chunker and its sources.
 
-Exactly one source applies per run, chosen in this order: ``--intents FILE``,
-``--intents-field NAME``, ``--intents-endpoint URL``, else generation with the
-local causal LM (``--lm``).  The options that change *which* intents a
+Exactly one source applies per run: ``--intents FILE``, ``--intents-field NAME``
+or ``--intents-endpoint URL`` — giving two is a usage error rather than a silent
+precedence — else generation with the local causal LM (``--lm``).  The options that change *which* intents a
 document gets are part of the configuration identity; timeouts, retries and
 where generated intents are saved are not (``runtime=True``).
 """
