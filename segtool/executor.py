@@ -50,7 +50,7 @@ from typing import Any
 
 from segtool.pipeline import DocResult, Pipeline, Record, work
 from segtool.selection import Selection
-from segtool.types import BadInput, Document
+from segtool.types import BadInput, Document, SegtoolError
 
 _WORKER: Any = None  # this worker process's Pipeline
 
@@ -120,7 +120,13 @@ def _start_worker(selection: Selection, parent: int) -> None:
     from segtool.selection import build
 
     global _WORKER
-    splitter, chunker = build(selection)
+    try:
+        splitter, chunker = build(selection)
+    except Exception as exc:  # reported by _compute, never as a traceback
+        # Workers start while the command builds the same components, so the command
+        # reports a build failure itself; a worker only keeps its own for later.
+        _WORKER = exc
+        return
     _WORKER = Pipeline(splitter, chunker, structure=selection.structure)
 
 
@@ -146,6 +152,9 @@ class SentenceCount:
 
 
 def _compute(docs: list[Document]) -> list[DocResult]:
+    if isinstance(_WORKER, Exception):
+        raise SegtoolError(f"a --jobs worker could not build its components: "
+                           f"{type(_WORKER).__name__}: {_WORKER}")
     results = _WORKER.compute(docs)
     if _WORKER.chunker is not None:
         for res in results:
@@ -178,18 +187,78 @@ def _here(pipeline: Pipeline, docs: list[Document]) -> Future[list[DocResult]]:
     return done
 
 
+class Workers:
+    """The ``jobs - 1`` worker processes of a run, started before they are needed.
+
+    A spawned worker takes about half a second to import segtool and build its
+    components.  Started only when the first batch is ready, that half second
+    comes after the command has built its own components and is spent with one
+    core idle; started first (``segtool chunk`` does so before it builds its own
+    components), both build at once and the worker is ready for the first batch.
+    A context manager: leaving it shuts the pool down (waiting only for the
+    batches the workers are on).  With ``jobs`` 1 it holds no pool.
+    """
+
+    def __init__(self, selection: Selection, jobs: int) -> None:
+        self.jobs = resolve_jobs(jobs)
+        self.selection = selection
+        self.pool: Any = None
+        if self.jobs == 1:
+            return
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import resource_tracker
+
+        from segtool import spawn
+
+        context = spawn.context()  # workers never re-run the caller's script (segtool.spawn)
+        with _stop_signals_blocked():
+            # multiprocessing's helper process shields itself from SIGINT and SIGTERM only;
+            # started here it also keeps SIGHUP blocked, so a hangup cannot kill it mid-run
+            resource_tracker.ensure_running()
+            self.pool = ProcessPoolExecutor(self.jobs - 1, mp_context=context,
+                                            initializer=_start_worker,
+                                            initargs=(selection, os.getpid()))
+            for _ in range(self.jobs - 1):  # the pool starts a process per task it cannot place
+                self.pool.submit(_ready)
+
+    def submit(self, docs: list[Document], fields: tuple[str, ...]) -> Future[list[DocResult]]:
+        with _stop_signals_blocked():  # submit() may start a worker process
+            return self.pool.submit(_compute, _payload(docs, fields))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ready() -> None:
+    """A no-op task: submitting it makes the pool start a worker now."""
+
+
 def run(pipeline: Pipeline, items: Iterable[Document | BadInput], *, selection: Selection,
-        jobs: int = 1) -> Iterator[Record]:
+        jobs: int = 1, workers: Workers | None = None) -> Iterator[Record]:
     """The records of ``pipeline`` over ``items``: computed here (``jobs`` 1) or by
-    ``jobs`` worker processes (0: one per core) that build the selection's components."""
-    workers = resolve_jobs(jobs)
-    if workers == 1:
+    ``jobs`` worker processes (0: one per core) that build the selection's components.
+
+    ``workers``, if given, are already started (see :class:`Workers`); the
+    caller then closes them.  Otherwise they are started here and closed when
+    the records end.
+    """
+    n = workers.jobs if workers is not None else resolve_jobs(jobs)
+    if n == 1:
         return pipeline.run(items)
-    return _run_parallel(pipeline, pipeline.batches(items), selection, workers)
+    return _run_parallel(pipeline, pipeline.batches(items), selection, n, workers)
 
 
 def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput]],
-                  selection: Selection, jobs: int) -> Iterator[Record]:
+                  selection: Selection, jobs: int, workers: Workers | None
+                  ) -> Iterator[Record]:
     """Yield the records of ``pipeline`` over ``batches``, computed by ``jobs - 1`` worker
     processes and by this one.
 
@@ -200,50 +269,41 @@ def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput
     input order whoever computed them, and at most ``4 × jobs`` batches are
     held, so memory stays bounded however unevenly the work is shared.
     """
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import resource_tracker
-
-    from segtool import spawn
-
+    own = workers is None
+    pool = Workers(selection, jobs) if workers is None else workers
     helpers = jobs - 1
     queue_depth = 2 * helpers  # batches sent but not yet finished by the workers
     window = 4 * jobs
     fields = tuple(getattr(pipeline.chunker, "document_fields", ()))
     pending: deque[tuple[list[Document | BadInput], Future[list[DocResult]] | None]] = deque()
-    context = spawn.context()  # workers never re-run the caller's script (segtool.spawn)
-    with _stop_signals_blocked():
-        # multiprocessing's helper process shields itself from SIGINT and SIGTERM only;
-        # started here it also keeps SIGHUP blocked, so a hangup cannot kill it mid-run
-        resource_tracker.ensure_running()
-    with ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
-                             initargs=(selection, os.getpid())) as pool:
-        sent: deque[Future[list[DocResult]]] = deque()  # worker futures, oldest first
-        try:
-            for batch in batches:
-                todo = work(batch)
-                future: Future[list[DocResult]] | None = None
-                if todo:
-                    while sent and sent[0].done():
-                        sent.popleft()
-                    if len(sent) < queue_depth:
-                        with _stop_signals_blocked():  # submit() may start a worker process
-                            future = pool.submit(_compute, _payload(todo, fields))
-                        sent.append(future)
-                    else:
-                        future = _here(pipeline, todo)
-                pending.append((batch, future))
-                # emit what is ready; wait only when the window is full
-                while pending and (len(pending) >= window or pending[0][1] is None
-                                   or pending[0][1].done()):
-                    batch, future = pending.popleft()
-                    yield from pipeline.emit_batch(batch, future.result() if future else [])
-            while pending:
+    sent: deque[Future[list[DocResult]]] = deque()  # worker futures, oldest first
+    try:
+        for batch in batches:
+            todo = work(batch)
+            future: Future[list[DocResult]] | None = None
+            if todo:
+                while sent and sent[0].done():
+                    sent.popleft()
+                if len(sent) < queue_depth:
+                    future = pool.submit(todo, fields)
+                    sent.append(future)
+                else:
+                    future = _here(pipeline, todo)
+            pending.append((batch, future))
+            # emit what is ready; wait only when the window is full
+            while pending and (len(pending) >= window or pending[0][1] is None
+                               or pending[0][1].done()):
                 batch, future = pending.popleft()
                 yield from pipeline.emit_batch(batch, future.result() if future else [])
-        finally:
-            # stopping early (error, signal, closed pipe): drop queued work; leaving the
-            # block waits only for the batches the workers are on
-            for _, future in pending:
-                if future is not None:
-                    future.cancel()
+        while pending:
+            batch, future = pending.popleft()
+            yield from pipeline.emit_batch(batch, future.result() if future else [])
+    finally:
+        # stopping early (error, signal, closed pipe): drop queued work; closing the pool
+        # waits only for the batches the workers are on
+        for _, future in pending:
+            if future is not None:
+                future.cancel()
+        if own:
+            pool.close()
     yield from pipeline.finish()

@@ -174,13 +174,15 @@ def run_pipeline(
         _context_column(writer_opts, read.columns, fmt_name)
     progress = RunProgress(choose_mode(quiet=quiet, forced=progress_flag, output=output), kind,
                            sources)
-    with progress.stage(loading_label(selection)):
-        split, chunk = build(selection)
-        progress.load_models((split, chunk), executor.resolve_jobs(jobs))
-    writer = registry.create("writers", fmt_name, writer_opts)
-    docs = read_documents(sources, read)
-
     with contextlib.ExitStack() as stack:
+        # --jobs: the workers start first and build their components while this process
+        # builds its own (segtool.executor.Workers)
+        workers = stack.enter_context(executor.Workers(selection, jobs))
+        with progress.stage(loading_label(selection)):
+            split, chunk = build(selection)
+            progress.load_models((split, chunk), workers.jobs)
+        writer = registry.create("writers", fmt_name, writer_opts)
+        docs = read_documents(sources, read)
         out = stack.enter_context(open_target(target))
         errors_out = stack.enter_context(open_target(targets[1])) if errors_file else None
         errors_jsonl = JsonlWriter()
@@ -196,7 +198,7 @@ def run_pipeline(
                             on_error=on_error.value, on_bad=report, columns=read.columns,
                             structure=selection.structure)
         records = progress.records(executor.run(pipeline, progress.documents(docs),
-                                                selection=selection, jobs=jobs))
+                                                selection=selection, workers=workers))
         with progress.running(pipeline.stats):
             writer.write(records, out, flush_each=out.isatty())
     if not quiet:

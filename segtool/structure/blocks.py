@@ -51,10 +51,10 @@ paragraph inside a list item is a ``"list_item"`` block, inside a block quote a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
+
+from segtool.structure.markdown import markdown_leaves
 
 KINDS = ("heading", "paragraph", "list_item", "code", "table", "quote", "front_matter",
          "thematic_break", "html", "reference", "blank")
@@ -65,9 +65,6 @@ FORMATS = ("md", "html", "text")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _PARAGRAPH_BREAK = re.compile(r"[^\S\r\n]*(?:\r\n?|\n)(?:[^\S\r\n]*(?:\r\n?|\n))+")
 _REFERENCE = re.compile(r" {0,3}\[[^\]]+\]:")
-_LEAF = {"paragraph_open": "paragraph", "heading_open": "heading", "fence": "code",
-         "code_block": "code", "html_block": "html", "hr": "thematic_break",
-         "table_open": "table", "front_matter": "front_matter"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,43 +176,6 @@ def _last_line_start(text: str, limit: int) -> int:
 # ---------------------------------------------------------------- Markdown
 
 
-@cache
-def _parser() -> Any:
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.front_matter import front_matter_plugin
-
-    # Block rules only: inline parsing costs most of the time and only heading
-    # titles need it (see _title).
-    md = MarkdownIt("commonmark", {"maxNesting": 100}).enable("table").use(front_matter_plugin)
-    md.disable("inline")
-    return md
-
-
-@cache
-def _inline_parser() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark")
-
-
-def _title(source: str) -> str:
-    """A heading's plain-text title: inline markup removed, links reduced to their text."""
-    if not any(c in source for c in "*_`[<!\\&"):
-        return " ".join(source.split())
-    try:
-        tokens = _inline_parser().parseInline(source)
-    except Exception:  # never let a title break a run
-        return " ".join(source.split())
-    parts: list[str] = []
-    for tok in tokens:
-        for child in tok.children or ():
-            if child.type in ("text", "code_inline", "html_inline"):
-                parts.append(child.content if child.type != "html_inline" else "")
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(" ")
-    return " ".join("".join(parts).split())
-
-
 def _line_starts(text: str) -> list[int]:
     """Character offset of each line's start, plus ``len(text)`` as a sentinel."""
     starts = [0]
@@ -225,51 +185,13 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _leaves(text: str, covered: bytearray) -> Iterator[tuple[int, int, str, int, str]]:
-    """``(first_line, end_line, kind, heading_level, title)`` of each leaf block, in order;
-    marks in ``covered`` every line some block or container token spans."""
-    tokens = _parser().parse(text)
-    for tok in tokens:
-        if tok.map is not None and tok.nesting >= 0:
-            lo, hi = tok.map
-            covered[lo:hi] = b"\x01" * max(0, min(hi, len(covered)) - lo)
-    containers: list[str] = []  # open list items / block quotes
-    skip_table = False
-    for i, tok in enumerate(tokens):
-        kind_open = tok.type
-        if skip_table:
-            if kind_open == "table_close":
-                skip_table = False
-            continue
-        if kind_open in ("list_item_open", "blockquote_open"):
-            containers.append("list_item" if kind_open == "list_item_open" else "quote")
-            continue
-        if kind_open in ("list_item_close", "blockquote_close"):
-            if containers:
-                containers.pop()
-            continue
-        kind = _LEAF.get(kind_open)
-        if kind is None or tok.map is None:
-            continue
-        if kind == "table":
-            skip_table = True
-        level, title = 0, ""
-        if kind in ("paragraph", "heading") and containers:
-            kind = containers[-1]  # a heading in a list item is not a section heading
-        elif kind == "heading":
-            level = int(tok.tag[1])
-            inline = tokens[i + 1] if i + 1 < len(tokens) else None
-            title = _title(inline.content if inline is not None else "")
-        yield tok.map[0], tok.map[1], kind, level, title
-
-
 def _markdown_blocks(text: str) -> list[Block]:
     starts = _line_starts(text)
     n_lines = len(starts) - 1
     covered = bytearray(n_lines)
     raw: list[tuple[int, str, int, str]] = []  # (first line, kind, level, title)
     last_line = -1
-    for first, _end, kind, level, title in _leaves(text, covered):
+    for first, kind, level, title in markdown_leaves(text, starts, covered):
         if first <= last_line or first >= n_lines:
             continue  # two leaves on one line (e.g. "> - x"): the first one owns it
         raw.append((first, kind, level, title))
@@ -301,15 +223,17 @@ def _with_uncovered(text: str, starts: list[int], covered: bytearray,
     (a quote's ``>`` line, an empty list item) stay with the block before them."""
     extra: list[tuple[int, str, int, str]] = []
     run = False
-    for line, flag in enumerate(covered):
-        blank = text[starts[line]:starts[line + 1]].isspace()
-        if flag or blank:
-            run = run and not flag
-            continue
-        if not run:
+    last = -1
+    line = covered.find(0)
+    while line >= 0:  # only the uncovered lines (a covered line ends a run)
+        if line > last + 1:
+            run = False
+        last = line
+        if not run and not text[starts[line]:starts[line + 1]].isspace():
             kind = "reference" if _REFERENCE.match(text, starts[line]) else "paragraph"
             extra.append((line, kind, 0, ""))
             run = True
+        line = covered.find(0, line + 1)
     if not extra:
         return raw
     return sorted(raw + extra, key=lambda item: item[0])

@@ -103,3 +103,22 @@ def test_metadata_too_deep_to_pickle_is_handled_the_same_with_workers(tmp_path: 
     assert two.stdout == one.stdout and two.stderr == one.stderr
     recs = [json.loads(line) for line in one.stdout.splitlines()]
     assert len(recs) == 5 and json.dumps(recs[0]["meta"]["m"]).count("[") == depth
+
+
+def test_a_model_that_cannot_load_fails_once_without_a_traceback(corpus: dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    """Workers start while the command builds its own components: a broken model must
+    still give the command's one-line error, and no worker may print a traceback."""
+    model = tmp_path / "not-a-model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    out = tmp_path / "out" / "chunks.jsonl"
+    out.parent.mkdir()
+    args = ["chunk", str(corpus["records"]), "-c", "semantic", "--embedder", f"st:{model}",
+            "-o", str(out)]
+    one = segtool(*args)
+    two = segtool(*args, "--jobs", "2")
+    assert one.returncode == two.returncode != 0
+    assert two.stderr == one.stderr and len(two.stderr.strip().splitlines()) == 1
+    assert str(model) in two.stderr and "Traceback" not in two.stderr
+    assert not list(out.parent.iterdir())
