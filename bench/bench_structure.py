@@ -18,8 +18,8 @@ Rows:
   after reading; ``…-off``: the same with ``--structure off``.
 * ``recursive-stage``: the recursive chunker alone, given the blocks and the
   cut sentences (computed before the clock starts).
-* ``markdown-blocks``: the Markdown block parse alone (part of every
-  ``--structure auto`` row).
+* ``markdown-blocks``: the Markdown block parse alone (markdown-it-pyrs; part of
+  every ``--structure auto`` row).
 * ``semchunk``, ``chonkie-recursive`` (default rules), ``langchain-recursive``
   (``RecursiveCharacterTextSplitter.from_tiktoken_encoder``), raw ``tiktoken``.
 
@@ -221,7 +221,7 @@ def main() -> None:
             print(json.dumps(row), file=sys.stderr)
     write_results(args.out, {**machine(), "clock": args.clock}, rows,
                   ["semchunk", "chonkie", "chonkie-core", "langchain-text-splitters", "tiktoken",
-                   "markdown-it-py"])
+                   "markdown-it-py", "markdown-it-pyrs"])
     base = {r["max_tokens"]: r["mb_per_s"] for r in rows if r["tool"] == "tiktoken" and "mb_per_s" in r}
     print("| tool | max tokens | MB/s | × tiktoken | chunks | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -8,6 +8,8 @@ one batch of documents at a time; the command's own process is the N-th: it
 reads, hands batches out, and computes a batch itself whenever every worker
 already has two waiting.  A parent that only waited would leave a core to
 reading and writing alone, and it has its components built anyway.  The
+workers are started first (:class:`Workers`), so they build their components
+while the parent builds its own.  The
 executor drives the pipeline: ``Pipeline`` itself knows nothing about
 processes, so another executor (a distributed engine) can sit beside this
 one.  Everything that makes the output what it is stays in the parent:

@@ -147,18 +147,20 @@ def sections(blocks: Sequence[Block], boundary: int) -> list[tuple[int, int]]:
     return list(zip(cuts, [*cuts[1:], len(blocks)], strict=True))
 
 
-def _glued_units(spans: Sequence[Span], owner: Sequence[int], blocks: Sequence[Block],
-                 lo: int, hi: int) -> list[tuple[int, int]]:
-    """Units over spans ``[lo, hi)``: a heading's span joins the span after it."""
-    units: list[tuple[int, int]] = []
-    k = lo
-    while k < hi:
-        j = k + 1
-        while j < hi and blocks[owner[j - 1]].level > 0:
-            j += 1
-        units.append((k, j))
-        k = j
-    return units
+def _glued_units(owner: Sequence[int], blocks: Sequence[Block], lo: int, hi: int,
+                 lo_b: int, hi_b: int) -> list[tuple[int, int]]:
+    """Units over spans ``[lo, hi)`` (those of blocks ``[lo_b, hi_b)``): a heading's span
+    joins the span after it.  Headings are few, so every other span is a unit alone."""
+    glued = []  # spans owned by a heading: no unit ends after them
+    for k in range(lo_b, hi_b):
+        if blocks[k].level > 0:
+            glued.extend(range(bisect.bisect_left(owner, k, lo, hi),
+                               bisect.bisect_left(owner, k + 1, lo, hi)))
+    if not glued:
+        return [(k, k + 1) for k in range(lo, hi)]
+    drop = {g + 1 for g in glued}
+    ends = [e for e in range(lo + 1, hi + 1) if e not in drop or e == hi]
+    return list(zip([lo, *ends[:-1]], ends, strict=True))
 
 
 def _remap(chunk: ChunkSpan, sec: _Section) -> ChunkSpan:
@@ -220,7 +222,7 @@ def chunk_sections(call: ChunkCall, chunker: Any, docs: Sequence[Document],
             s, e = bl[lo_b].start, bl[hi_b - 1].end
             lo = bisect.bisect_left(own, lo_b)
             hi = bisect.bisect_left(own, hi_b)
-            units = _glued_units(sp, own, bl, lo, hi)
+            units = _glued_units(own, bl, lo, hi, lo_b, hi_b)
             level = next((b.level for b in bl[lo_b:hi_b] if b.level), 0)
             secs.append(_Section(i, s, e, lo, units, level))
             sec_docs.append(Document(
@@ -298,5 +300,6 @@ def _with_headings(doc: Document, chunks: Sequence[ChunkSpan], blocks: Sequence[
         meta = dict(c.meta or {})
         meta["headings"] = list(path)
         context = CONTEXT_SEPARATOR.join(block.headings if own else path)
-        out.append(replace(c, meta=meta, context=context if options.heading_context else None))
+        out.append(ChunkSpan(c.start, c.end, c.n_tokens, c.sent_start, c.sent_end, c.ctx_start,
+                             meta, context if options.heading_context else None))
     return out

@@ -39,10 +39,11 @@ heading rules; the pipeline still adds ``meta.headings``.  A chunker defining
 ``chunk_documents`` gets whole documents too unless it sets
 ``handles_structure = False`` (see ``segtool.structure.apply.whole_documents``).
 
-Markdown is parsed with markdown-it-py (CommonMark plus GitHub tables and YAML
-front matter); its token line maps give line ranges that are turned into
-character offsets here, counting ``\\r\\n``, ``\\r`` and ``\\n`` as line breaks
-exactly as the parser does.  Nested content is flattened to its leaves: a
+Markdown is parsed with markdown-it.rs through markdown-it-pyrs (CommonMark block
+rules plus GitHub tables and YAML front matter; markdown-it-py for hostile texts,
+see :mod:`segtool.structure.markdown`); the line each leaf block starts on is
+turned into a character offset here, counting ``\\r\\n``, ``\\r`` and ``\\n`` as
+line breaks exactly as the parser does.  Nested content is flattened to its leaves: a
 paragraph inside a list item is a ``"list_item"`` block, inside a block quote a
 ``"quote"`` block; a code block or table inside either stays ``"code"`` /
 ``"table"``.  Only headings outside lists and quotes open sections.
@@ -54,7 +55,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from segtool.structure.markdown import markdown_leaves
+from segtool.structure.markdown import line_starts, markdown_leaves
 
 KINDS = ("heading", "paragraph", "list_item", "code", "table", "quote", "front_matter",
          "thematic_break", "html", "reference", "blank")
@@ -178,8 +179,7 @@ def _last_line_start(text: str, limit: int) -> int:
 
 def _line_starts(text: str) -> list[int]:
     """Character offset of each line's start, plus ``len(text)`` as a sentinel."""
-    starts = [0]
-    starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    starts = line_starts(text)
     if starts[-1] != len(text):
         starts.append(len(text))
     return starts

@@ -14,7 +14,7 @@ Its source map is in UTF-8 *bytes*; only line numbers are needed, and line
 breaks are ASCII, so a byte offset becomes a line by bisecting the byte offsets
 of the line starts (the character offsets themselves for an ASCII text).
 
-Three things keep hostile input from crashing the process:
+Four things keep hostile input from crashing or stalling the process:
 
 * A Python ``str`` may hold lone surrogates (JSON ``"\\ud800"``), which have
   no UTF-8 form: they are replaced by U+FFFD (one character for one, so
@@ -28,6 +28,11 @@ Three things keep hostile input from crashing the process:
   A text that has such a line is parsed with markdown-it-py instead (pure
   Python, ``maxNesting`` 100: deeper content is left out of its tokens, and the
   lines become plain paragraphs), as every text was before.
+* markdown-it.rs tries a link reference definition at every line of a paragraph
+  that starts with ``[`` and scans to the paragraph's end each time: ``"[a]:\\n" *
+  100_000`` takes minutes.  :func:`too_slow` bounds that work (the sum over runs
+  of non-blank lines of the squared count of lines starting with ``[``) and sends
+  a text beyond :data:`MAX_BRACKET_WORK` to markdown-it-py as well.
 * NUL is replaced by U+FFFD too, as CommonMark asks (markdown-it-py did the same; markdown-it.rs
   does not, and a NUL would then, for one, end a link reference definition).
 """
@@ -38,6 +43,8 @@ import bisect
 import re
 from collections.abc import Iterator
 from functools import cache
+from itertools import accumulate, count
+from operator import add
 from typing import Any
 
 _BLOCK_RULES = ["blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph",
@@ -46,6 +53,7 @@ _LEAF = {"paragraph": "paragraph", "heading": "heading", "lheading": "heading", 
          "code_block": "code", "html_block": "html", "hr": "thematic_break", "table": "table",
          "front_matter": "front_matter"}
 _CONTAINER = {"list_item": "list_item", "blockquote": "quote"}
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 _LINE_BREAK_BYTES = re.compile(rb"\r\n?|\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -59,10 +67,30 @@ _DEEP_LINE = re.compile(
     rf"{{{MAX_PREFIX}}}", re.MULTILINE)
 
 
+def line_starts(text: str | bytes) -> list[int]:
+    """Offset of the start of every line (``\\r\\n``, ``\\r`` and ``\\n`` end a line) of a
+    ``str`` (characters) or of its UTF-8 ``bytes`` (bytes): line ``k`` is the same line in both."""
+    if isinstance(text, bytes):
+        if b"\r" in text:
+            return [0, *(m.end() for m in _LINE_BREAK_BYTES.finditer(text))]
+        parts: list[Any] = text.split(b"\n")
+    else:
+        if "\r" in text:
+            return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        parts = text.split("\n")
+    # line k + 1 starts after the first k + 1 lines and their k + 1 line breaks (C speed)
+    return [0, *map(add, accumulate(map(len, parts[:-1])), count(1))]
+
+
 @cache
 def _rs_parser() -> Any:
-    from markdown_it_pyrs import MarkdownIt
-
+    """markdown-it.rs with the block rules, or ``None`` where markdown-it-pyrs is not
+    installed (it has wheels for CPython 3.11 and 3.12 only; elsewhere segtool does not
+    require it, and markdown-it-py parses every text)."""
+    try:
+        from markdown_it_pyrs import MarkdownIt
+    except ImportError:
+        return None
     return MarkdownIt("zero").enable_many(_BLOCK_RULES)
 
 
@@ -87,6 +115,30 @@ def too_deep(data: bytes, text: str) -> bool:
     return _DEEP_LINE.search(text) is not None
 
 
+MAX_BRACKET_WORK = 2_000 ** 2  # about 0.2 s of markdown-it.rs reference scans
+# A line whose first character after indentation and quote markers is "[" (after a list
+# marker it opens a list item of its own, whose scan stops at the item's end), and a blank line.
+_BRACKET_LINE = re.compile(r"(?:^|(?<=\r))[ \t>]*\[", re.MULTILINE)
+_BLANK_LINE = re.compile(r"(?:\r\n?|\n)[ \t]*(?=[\r\n])")
+
+
+def too_slow(text: str) -> bool:
+    """Would markdown-it.rs spend more than ``MAX_BRACKET_WORK`` steps on reference scans?"""
+    if text.count("[") ** 2 <= MAX_BRACKET_WORK:
+        return False
+    blanks = [m.start() for m in _BLANK_LINE.finditer(text)]
+    work = run = 0
+    k = 0  # blank lines before the current bracket line
+    for match in _BRACKET_LINE.finditer(text):
+        pos = match.start()
+        if k < len(blanks) and blanks[k] < pos:
+            k = bisect.bisect_left(blanks, pos, k)
+            work += run * run
+            run = 0
+        run += 1
+    return work + run * run > MAX_BRACKET_WORK
+
+
 def markdown_leaves(text: str, starts: list[int], covered: bytearray
                     ) -> list[tuple[int, str, int, str]]:
     """``(first_line, kind, heading_level, title)`` of each leaf block, in order; marks the
@@ -96,15 +148,15 @@ def markdown_leaves(text: str, starts: list[int], covered: bytearray
     ``\\n`` end a line), plus ``len(text)`` when the text does not end with a line break.
     """
     safe, data = (text, b"") if text.isascii() and "\x00" not in text else utf8_safe(text)
-    if too_deep(data or text.encode("ascii"), safe):
+    parser = _rs_parser()
+    if parser is None or too_deep(data or text.encode("ascii"), safe) or too_slow(safe):
         return list(_py_leaves(safe, covered))
     n_lines = len(covered)
     if data:
-        byte_starts = [0]
-        byte_starts.extend(m.end() for m in _LINE_BREAK_BYTES.finditer(data))
+        byte_starts = line_starts(data)
     else:
         byte_starts = starts  # ASCII: a byte offset is a character offset
-    return _rs_leaves(_rs_parser().tree(safe), byte_starts, n_lines, covered)
+    return _rs_leaves(parser.tree(safe), byte_starts, n_lines, covered)
 
 
 def _rs_leaves(root: Any, byte_starts: list[int], n_lines: int, covered: bytearray
@@ -223,4 +275,5 @@ def _py_leaves(text: str, covered: bytearray) -> Iterator[tuple[int, str, int, s
         yield tok.map[0], kind, level, title
 
 
-__all__ = ["MAX_PREFIX", "heading_title", "markdown_leaves", "too_deep", "utf8_safe"]
+__all__ = ["MAX_BRACKET_WORK", "MAX_PREFIX", "heading_title", "line_starts", "markdown_leaves",
+           "too_deep", "too_slow", "utf8_safe"]
