@@ -6,7 +6,9 @@ chunker once (from the run's :class:`segtool.selection.Selection`: component
 names and option values, never live objects) and compute spans and chunks for
 one batch of documents at a time; the command's own process is the N-th: it
 reads, hands batches out, and computes a batch itself whenever every worker
-already has two waiting.  A parent that only waited would leave a core to
+already has four waiting (fewer, and a worker's queue ran dry while the parent
+was busy with a batch of its own); when the input ends it takes back the
+batches no worker has started.  A parent that only waited would leave a core to
 reading and writing alone, and it has its components built anyway.  The
 workers are started first (:class:`Workers`), so they build their components
 while the parent builds its own.  The
@@ -266,15 +268,18 @@ def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput
 
     The parent is one of the ``jobs``: it has the components built already, and
     a parent that only waited would leave one core to reading and writing
-    alone.  Each batch goes to a worker while the workers have fewer than two
-    batches each; otherwise the parent computes it itself.  Records leave in
+    alone.  Each batch goes to a worker while the workers have fewer than four
+    batches each; otherwise the parent computes it itself, and at the end of the
+    input it computes the batches no worker has started.  Records leave in
     input order whoever computed them, and at most ``4 × jobs`` batches are
     held, so memory stays bounded however unevenly the work is shared.
     """
     own = workers is None
     pool = Workers(selection, jobs) if workers is None else workers
     helpers = jobs - 1
-    queue_depth = 2 * helpers  # batches sent but not yet finished by the workers
+    # batches sent but not yet finished by the workers: four each, so that a worker's queue
+    # never runs dry while this process computes a batch of its own or writes records
+    queue_depth = 4 * helpers
     window = 4 * jobs
     fields = tuple(getattr(pipeline.chunker, "document_fields", ()))
     pending: deque[tuple[list[Document | BadInput], Future[list[DocResult]] | None]] = deque()
@@ -297,6 +302,12 @@ def _run_parallel(pipeline: Pipeline, batches: Iterable[list[Document | BadInput
                                or pending[0][1].done()):
                 batch, future = pending.popleft()
                 yield from pipeline.emit_batch(batch, future.result() if future else [])
+        # The input has ended: batches no worker has started yet are computed here, newest
+        # first, instead of this process idling while a worker's queue drains.
+        for i in range(len(pending) - 1, -1, -1):
+            batch, future = pending[i]
+            if future is not None and future.cancel():
+                pending[i] = (batch, _here(pipeline, work(batch)))
         while pending:
             batch, future = pending.popleft()
             yield from pipeline.emit_batch(batch, future.result() if future else [])
