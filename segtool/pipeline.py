@@ -249,7 +249,7 @@ class Pipeline:
         owners: list[list[int] | None] = [None] * len(docs)
         if not self.structure.on:
             return blocks, owners
-        from segtool.structure.apply import cut_spans
+        from segtool.structure.apply import already_cut, cut_spans
         from segtool.structure.blocks import document_blocks
 
         for k, doc in enumerate(docs):
@@ -263,6 +263,9 @@ class Pipeline:
                 found = document_blocks(doc)
                 if not found or (len(found) == 1 and doc.markup == "text"):
                     continue  # one plain paragraph: nothing to cut
+                if doc.markup == "text" and doc.blocks is None and already_cut(
+                        doc.text, spans, found):
+                    continue  # the splitter ended a sentence at every blank line already
                 split[k], own = cut_spans(doc.text, spans, found)
             except SegtoolError:
                 raise

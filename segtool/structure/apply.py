@@ -82,6 +82,20 @@ def _next_break(text: str, pos: int, end: int) -> int:
     return n + 1 if n >= 0 else -1
 
 
+def already_cut(text: str, spans: Sequence[Span], blocks: Sequence[Block]) -> bool:
+    """Would :func:`cut_spans` return ``spans`` unchanged?
+
+    True when every block starts where a span starts and no span is whitespace
+    only — the usual case for plain text, whose splitters already end a
+    sentence at a blank line.  Checking costs a fraction of cutting, which
+    rebuilds every span; the pipeline then keeps the splitter's spans.
+    """
+    starts = {s.start for s in spans}
+    if any(b.start not in starts for b in blocks):
+        return False
+    return not any(text[s.start:s.end].isspace() for s in spans)
+
+
 def cut_spans(text: str, spans: Sequence[Span], blocks: Sequence[Block]
               ) -> tuple[list[Span], list[int]]:
     """Sentence spans that never cross a block boundary, and the block index of each.

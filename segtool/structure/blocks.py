@@ -64,7 +64,7 @@ LINE_KINDS = frozenset({"code", "table", "front_matter", "reference"})
 FORMATS = ("md", "html", "text")
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
-_PARAGRAPH_BREAK = re.compile(r"[^\S\r\n]*(?:\r\n?|\n)(?:[^\S\r\n]*(?:\r\n?|\n))+")
+_PARAGRAPH_BREAK = re.compile(r"(?:\r\n?|\n)(?:[^\S\r\n]*(?:\r\n?|\n))+")  # a line break first: fast scan
 _REFERENCE = re.compile(r" {0,3}\[[^\]]+\]:")
 
 

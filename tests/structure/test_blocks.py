@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -135,3 +136,52 @@ def test_document_blocks_prefers_recorded_blocks_and_parses_lazily() -> None:
     assert (block.kind, block.level, block.title) == ("heading", 1, "a")
     with pytest.raises(ValueError, match="unknown markup"):
         parse_blocks("x", "rst")
+
+
+@st.composite
+def _text_and_spans(draw: st.DrawFn) -> tuple[str, list]:
+    """Plain text with blank lines, and sentence spans tiling it: cut at every paragraph
+    start (as a splitter usually is) or not, with more cuts anywhere."""
+    from segtool.structure.blocks import paragraph_blocks
+    from segtool.types import Span
+
+    pieces = draw(st.lists(st.sampled_from(["a", "b.", " ", "\t", "\n", "\r\n", "\r", "\n\n",
+                                            " \n \n", "é", "\u3000"]), min_size=1, max_size=30))
+    text = "".join(pieces)
+    cuts = set(draw(st.lists(st.integers(1, len(text) - 1), max_size=6))) if len(text) > 1 \
+        else set()
+    if draw(st.booleans()):
+        cuts |= {b.start for b in paragraph_blocks(text)[1:]}
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
+    return text, [Span(a, b) for a, b in pairwise(bounds)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_text_and_spans())
+def test_spans_already_cut_at_every_paragraph_are_exactly_what_cutting_gives(case) -> None:
+    """The pipeline keeps a plain text's spans when ``already_cut`` says cutting would not
+    change them: that must be true whenever it says so."""
+    from segtool.structure.apply import already_cut, cut_spans
+    from segtool.structure.blocks import paragraph_blocks
+
+    text, spans = case
+    blocks = paragraph_blocks(text)
+    if already_cut(text, spans, blocks):
+        assert cut_spans(text, spans, blocks)[0] == spans
+
+
+def test_already_cut_holds_for_real_paragraphs_split_by_rules() -> None:
+    from segtool import registry
+    from segtool.structure.apply import already_cut, cut_spans
+    from segtool.structure.blocks import paragraph_blocks
+
+    text = ("The first paragraph. It has two sentences.\n\n"
+            "The second one\nwraps a line.  \n \nAnd a third.\n")
+    spans = registry.create("splitters", "rules", {}).split_batch([text])[0]
+    blocks = paragraph_blocks(text)
+    assert len(blocks) == 3
+    assert already_cut(text, spans, blocks)
+    assert cut_spans(text, spans, blocks)[0] == list(spans)
+    merged = [type(spans[0])(0, len(text))]  # one span over three paragraphs: must be cut
+    assert not already_cut(text, merged, blocks)
+    assert len(cut_spans(text, merged, blocks)[0]) == 3
