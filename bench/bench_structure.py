@@ -8,7 +8,8 @@ so the script records how many documents and bytes it used (and the bench
 extra's versions).  Each tool runs in its own subprocess on the same texts
 (already in memory, one document per call), cl100k_base, median of
 ``--repeats`` runs, CPU time of the worker (``--clock cpu``, for a shared
-machine) or wall time.
+machine) or wall time; with ``--rounds N`` every tool runs N times, interleaved,
+and the median of the rounds is kept (a shared machine's speed drifts).
 
 Rows:
 
@@ -23,7 +24,7 @@ Rows:
 * ``semchunk``, ``chonkie-recursive`` (default rules), ``langchain-recursive``
   (``RecursiveCharacterTextSplitter.from_tiktoken_encoder``), raw ``tiktoken``.
 
-    python3 bench/bench_structure.py --clock cpu --out bench/results/structure_throughput.json
+    python3 bench/bench_structure.py --clock cpu --rounds 5 --out bench/results/structure_throughput.json
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def main() -> None:
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--sizes", default="200,512")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every tool this many times, interleaved (median of the rounds)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="cpu")
     ap.add_argument("--out", type=Path,
                     default=REPO / "bench" / "results" / "structure_throughput.json")
@@ -205,20 +208,35 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.size, args.repeats, args.clock)))
         return
+    # Rounds: every tool once per round, round after round, so that a shared machine's
+    # drift in speed (often ±30 % within minutes) hits every tool alike; the figure kept is
+    # the median over rounds of each round's median.
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for _ in range(args.rounds):
+        for size in (int(s) for s in args.sizes.split(",")):
+            for tool in args.tools.split(","):
+                cmd = [sys.executable, __file__, "--worker", tool, "--size", str(size),
+                       "--repeats", str(args.repeats), "--clock", args.clock]
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, check=False)
+                if proc.returncode != 0:
+                    row = {"tool": tool, "max_tokens": size,
+                           "error": proc.stderr.strip().splitlines()[-1:]}
+                else:
+                    row = json.loads(proc.stdout.strip().splitlines()[-1])
+                runs.setdefault((tool, size), []).append(row)
+                print(json.dumps(row), file=sys.stderr)
     rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        for tool in args.tools.split(","):
-            cmd = [sys.executable, __file__, "--worker", tool, "--size", str(size),
-                   "--repeats", str(args.repeats), "--clock", args.clock]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, check=False)
-            if proc.returncode != 0:
-                row = {"tool": tool, "max_tokens": size,
-                       "error": proc.stderr.strip().splitlines()[-1:]}
-            else:
-                row = json.loads(proc.stdout.strip().splitlines()[-1])
-                row["mb_per_s"] = row["mb"] / row["seconds"]
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
+    for done in runs.values():
+        ok = [r for r in done if "seconds" in r]
+        if not ok:
+            rows.append(done[0])
+            continue
+        row = dict(ok[0])
+        row["seconds"] = statistics.median(r["seconds"] for r in ok)
+        row["round_seconds"] = [r["seconds"] for r in ok]
+        row["all_seconds"] = [t for r in ok for t in r["all_seconds"]]
+        row["mb_per_s"] = row["mb"] / row["seconds"]
+        rows.append(row)
     write_results(args.out, {**machine(), "clock": args.clock}, rows,
                   ["semchunk", "chonkie", "chonkie-core", "langchain-text-splitters", "tiktoken",
                    "markdown-it-py", "markdown-it-pyrs"])
