@@ -19,7 +19,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from segtool.identity import record_id
@@ -45,6 +45,9 @@ class DocResult:
 
     spans: list[Span] | BadInput
     chunks: list[ChunkSpan] | BadInput | None
+    # Section headings of a Markdown/HTML document, ``(start, level, title)`` in order: a
+    # huge file is read in parts, and the next part's heading paths continue from these.
+    outline: tuple[tuple[int, int, str], ...] = ()
 
 DEFAULT_DOC_BATCH = 64
 DEFAULT_BATCH_CHARS = 1_000_000
@@ -132,6 +135,9 @@ class _Open:
     rejected: bool = False
     closed: bool = False  # complete: nothing more of it can follow
     held: _Held | None = None
+    # sections open at the end of the parts seen so far, (level, title): the heading path a
+    # later part of a huge Markdown/HTML file continues from
+    sections: list[tuple[int, str]] = field(default_factory=list)
 
     def is_file(self) -> bool:
         """A whole file as one document (text, Markdown, HTML): its reader's errors are its own."""
@@ -233,7 +239,7 @@ class Pipeline:
             chunked = self._chunk([docs[k] for k in ok], [split[k] for k in ok])  # type: ignore[misc]
         out = [DocResult(s, None) for s in split]
         for k, c in zip(ok, chunked, strict=True):
-            out[k] = DocResult(split[k], c)
+            out[k] = DocResult(split[k], c, _outline(docs[k], blocks[k]))
         return out
 
     def _structure(self, docs: list[Document], split: list[list[Span] | BadInput]
@@ -436,7 +442,17 @@ class Pipeline:
             if isinstance(res.chunks, BadInput):
                 self._drop(current, res.chunks)
                 return
-            records = self._chunk_records(doc, res.chunks or [], sent_base, current)
+            chunks = res.chunks or []
+            if current.sections:  # a later part: continue the earlier parts' heading paths
+                from segtool.structure.apply import continue_headings
+
+                chunks = continue_headings(chunks, current.sections, res.outline,
+                                           self.structure.heading_context)
+            if res.outline:
+                from segtool.structure.apply import close_sections
+
+                close_sections(current.sections, res.outline)
+            records = self._chunk_records(doc, chunks, sent_base, current)
         if current.held is not None:
             for record in records:
                 current.held.add(record)
@@ -511,6 +527,19 @@ class Pipeline:
             if extra:
                 record.update(extra)
             yield record
+
+
+def _outline(doc: Document, blocks: Any) -> tuple[tuple[int, int, str], ...]:
+    """``(start, level, title)`` of each section heading among a document's blocks.
+
+    Blank lines at the very start of a text belong to the block after them for
+    heading paths, so a heading right after them counts from 0.
+    """
+    if not blocks:
+        return ()
+    lead = blocks[0].end if blocks[0].kind == "blank" else 0
+    return tuple((0 if b.start == lead else b.start, b.level, b.title)
+                 for b in blocks if b.level > 0)
 
 
 def _failed(doc: Document, stage: str, exc: BaseException) -> BadInput:

@@ -317,3 +317,47 @@ def _with_headings(doc: Document, chunks: Sequence[ChunkSpan], blocks: Sequence[
         out.append(ChunkSpan(c.start, c.end, c.n_tokens, c.sent_start, c.sent_end, c.ctx_start,
                              meta, context if options.heading_context else None))
     return out
+
+
+# ------------------------------------------------------------ parts of a huge file
+
+
+def continue_headings(chunks: Sequence[ChunkSpan], carried: Sequence[tuple[int, str]],
+                      outline: Sequence[tuple[int, int, str]], heading_context: bool
+                      ) -> list[ChunkSpan]:
+    """The chunks of a later part of a file read in parts, with heading paths that go on
+    from the sections the earlier parts left open (``carried``: level, title).
+
+    A part is parsed on its own, so its chunks' paths hold only headings of the
+    part.  A carried section stays open for a chunk unless a heading of the same
+    or a higher level (a smaller number) comes before the chunk within the part
+    (``outline``: start, level, title of the part's section headings).
+    """
+    out = []
+    k = 0
+    lowest = 7  # the smallest heading level seen in the part up to the chunk
+    for c in chunks:
+        while k < len(outline) and outline[k][0] <= c.start:
+            lowest = min(lowest, outline[k][1])
+            k += 1
+        prefix = [title for level, title in carried if level < lowest]
+        if not prefix:
+            out.append(c)
+            continue
+        meta = dict(c.meta or {})
+        meta["headings"] = [*prefix, *meta.get("headings", ())]
+        context = c.context
+        if heading_context:
+            context = CONTEXT_SEPARATOR.join([*prefix, *([c.context] if c.context else [])])
+        out.append(ChunkSpan(c.start, c.end, c.n_tokens, c.sent_start, c.sent_end, c.ctx_start,
+                             meta, context))
+    return out
+
+
+def close_sections(carried: list[tuple[int, str]], outline: Sequence[tuple[int, int, str]]
+                   ) -> None:
+    """Update the open sections (``carried``, in place) with a part's section headings."""
+    for _start, level, title in outline:
+        while carried and carried[-1][0] >= level:
+            carried.pop()
+        carried.append((level, title))

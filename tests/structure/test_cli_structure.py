@@ -114,3 +114,48 @@ def test_python_api_takes_the_structure_options() -> None:
     assert len(segtool.chunk(DOC, max_tokens=64)) == 1  # a str has no known format
     with pytest.raises(TypeError, match="section_level"):
         segtool.chunk(DOC, structure="md", section_level=9)
+
+
+def _expected_path(blocks: list, pos: int) -> list[str]:
+    """The heading path at ``pos`` of the whole file, from one parse of all of it."""
+    import bisect
+
+    k = max(0, bisect.bisect_right([b.start for b in blocks], pos) - 1)
+    block = blocks[k]
+    if block.kind == "blank" and k + 1 < len(blocks):
+        block = blocks[k + 1]
+    return [*block.headings, block.title] if block.level > 0 else list(block.headings)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_heading_paths_go_on_across_the_parts_of_a_huge_markdown_file(tmp_path: Path,
+                                                                       jobs: str) -> None:
+    """A Markdown file over --block-mib is read and parsed in parts; a chunk's heading path
+    must still name the sections opened in earlier parts, as one parse of the whole file
+    gives them."""
+    from segtool.structure.blocks import parse_blocks
+
+    rows = []
+    for top in range(3):
+        rows.append(f"# Book {top}\n\nOpening words of book {top}. They are short.\n\n")
+        for sec in range(60):
+            rows.append(f"## Chapter {top}.{sec}\n\n")
+            for par in range(40):
+                rows.append(f"Paragraph {par} of chapter {sec} in book {top} says a few "
+                            f"things at length, one after another, for a while. " * 4 + "\n\n")
+    text = "".join(rows)
+    assert len(text.encode()) > 2.5 * 2**20  # three or more parts of 1 MiB
+    path = tmp_path / "huge.md"
+    path.write_bytes(text.encode())
+    recs = records(run("chunk", str(path), "--block-mib", "1", "--max-tokens", "200",
+                       "--heading-context", "-j", jobs))
+    blocks = parse_blocks(text, "md")
+    late = [r for r in recs if r["start"] > 2**20]  # in the second part or later
+    assert late and all(r["text"] == text[r["start"]:r["end"]] for r in recs)
+    for r in recs:
+        expected = _expected_path(blocks, r["start"])
+        assert r["meta"]["headings"] == expected, (r["start"], r["meta"]["headings"])
+        own = text[r["start"]:].startswith("#")
+        context = expected[:-1] if own else expected
+        assert r["context"] == " > ".join(context)
+    assert any(r["meta"]["headings"][0] != "Book 0" for r in late)  # books 1, 2 seen later
