@@ -205,7 +205,6 @@ class Workers:
 
     def __init__(self, selection: Selection, jobs: int) -> None:
         self.jobs = resolve_jobs(jobs)
-        self.selection = selection
         self.pool: Any = None
         if self.jobs == 1:
             return

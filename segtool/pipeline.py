@@ -239,7 +239,7 @@ class Pipeline:
             chunked = self._chunk([docs[k] for k in ok], [split[k] for k in ok])  # type: ignore[misc]
         out = [DocResult(s, None) for s in split]
         for k, c in zip(ok, chunked, strict=True):
-            out[k] = DocResult(split[k], c, _outline(docs[k], blocks[k]))
+            out[k] = DocResult(split[k], c, _outline(blocks[k]))
         return out
 
     def _structure(self, docs: list[Document], split: list[list[Span] | BadInput]
@@ -529,7 +529,7 @@ class Pipeline:
             yield record
 
 
-def _outline(doc: Document, blocks: Any) -> tuple[tuple[int, int, str], ...]:
+def _outline(blocks: Any) -> tuple[tuple[int, int, str], ...]:
     """``(start, level, title)`` of each section heading among a document's blocks.
 
     Blank lines at the very start of a text belong to the block after them for

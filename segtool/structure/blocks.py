@@ -55,7 +55,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from segtool.structure.markdown import line_starts, markdown_leaves
+from segtool.structure.markdown import LINE_BREAK, line_starts, markdown_leaves
 
 KINDS = ("heading", "paragraph", "list_item", "code", "table", "quote", "front_matter",
          "thematic_break", "html", "reference", "blank")
@@ -63,7 +63,6 @@ KINDS = ("heading", "paragraph", "list_item", "code", "table", "quote", "front_m
 LINE_KINDS = frozenset({"code", "table", "front_matter", "reference"})
 FORMATS = ("md", "html", "text")
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
 _PARAGRAPH_BREAK = re.compile(r"(?:\r\n?|\n)(?:[^\S\r\n]*(?:\r\n?|\n))+")  # a line break first: fast scan
 _REFERENCE = re.compile(r" {0,3}\[[^\]]+\]:")
 
@@ -150,7 +149,7 @@ def paragraph_blocks(text: str) -> list[Block]:
         return [Block(0, len(text), "blank")]
     # A leading blank run counts only if it contains a whole line break.
     pos = 0
-    if lead and _LINE_BREAK.search(text, 0, lead):
+    if lead and LINE_BREAK.search(text, 0, lead):
         first = _last_line_start(text, lead)
         if first > 0:
             blocks.append(Block(0, first, "blank"))
@@ -169,7 +168,7 @@ def paragraph_blocks(text: str) -> list[Block]:
 def _last_line_start(text: str, limit: int) -> int:
     """The start of the line holding position ``limit`` (after its last line break)."""
     last = 0
-    for match in _LINE_BREAK.finditer(text, 0, limit):
+    for match in LINE_BREAK.finditer(text, 0, limit):
         last = match.end()
     return last
 

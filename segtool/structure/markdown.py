@@ -53,7 +53,7 @@ _LEAF = {"paragraph": "paragraph", "heading": "heading", "lheading": "heading", 
          "code_block": "code", "html_block": "html", "hr": "thematic_break", "table": "table",
          "front_matter": "front_matter"}
 _CONTAINER = {"list_item": "list_item", "blockquote": "quote"}
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+LINE_BREAK = re.compile(r"\r\n?|\n")  # what ends a line, for blocks and parsers alike
 _LINE_BREAK_BYTES = re.compile(rb"\r\n?|\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -76,7 +76,7 @@ def line_starts(text: str | bytes) -> list[int]:
         parts: list[Any] = text.split(b"\n")
     else:
         if "\r" in text:
-            return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+            return [0, *(m.end() for m in LINE_BREAK.finditer(text))]
         parts = text.split("\n")
     # line k + 1 starts after the first k + 1 lines and their k + 1 line breaks (C speed)
     return [0, *map(add, accumulate(map(len, parts[:-1])), count(1))]
@@ -275,5 +275,5 @@ def _py_leaves(text: str, covered: bytearray) -> Iterator[tuple[int, str, int, s
         yield tok.map[0], kind, level, title
 
 
-__all__ = ["MAX_BRACKET_WORK", "MAX_PREFIX", "heading_title", "line_starts", "markdown_leaves",
+__all__ = ["LINE_BREAK", "MAX_BRACKET_WORK", "MAX_PREFIX", "heading_title", "line_starts", "markdown_leaves",
            "too_deep", "too_slow", "utf8_safe"]
